@@ -1,0 +1,257 @@
+"""The dataset behind one small interface, so nothing else knows which engine runs it.
+
+The embedded default is Oxigraph (through pyoxigraph): in memory, or on disk in a
+folder. rdflib stays the lingua franca at this boundary: quads go in and rows come
+out as rdflib terms, while query results for HTTP clients are serialized by the
+engine itself (that is where the speed is).
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterable, Iterator, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO
+
+import pyoxigraph as ox
+from rdflib import BNode, Literal, URIRef
+from rdflib.term import Node
+
+from .vocab import PREFIXES
+
+Quad = tuple[Node, Node, Node, Node | None]
+
+#: Result formats by short name: SELECT/ASK results, then graph (CONSTRUCT) formats.
+SOLUTION_FORMATS = {
+    "json": ox.QueryResultsFormat.JSON,
+    "xml": ox.QueryResultsFormat.XML,
+    "csv": ox.QueryResultsFormat.CSV,
+    "tsv": ox.QueryResultsFormat.TSV,
+}
+GRAPH_FORMATS = {
+    "turtle": ox.RdfFormat.TURTLE,
+    "ntriples": ox.RdfFormat.N_TRIPLES,
+    "nquads": ox.RdfFormat.N_QUADS,
+    "trig": ox.RdfFormat.TRIG,
+    "rdfxml": ox.RdfFormat.RDF_XML,
+    "jsonld": ox.RdfFormat.JSON_LD,
+}
+
+
+class QueryError(ValueError):
+    """A query the engine refused: bad syntax, or an evaluation error."""
+
+
+def to_oxigraph(term: Node):
+    """An rdflib term as the pyoxigraph term with the same meaning."""
+    if isinstance(term, URIRef):
+        return ox.NamedNode(str(term))
+    if isinstance(term, BNode):
+        return ox.BlankNode(str(term))
+    if isinstance(term, Literal):
+        if term.language:
+            return ox.Literal(str(term), language=term.language)
+        if term.datatype:
+            return ox.Literal(str(term), datatype=ox.NamedNode(str(term.datatype)))
+        return ox.Literal(str(term))
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
+_XSD_STRING = "http://www.w3.org/2001/XMLSchema#string"
+
+
+def to_rdflib(term) -> Node:
+    """A pyoxigraph term as an rdflib term (plain strings stay plain)."""
+    if isinstance(term, ox.NamedNode):
+        return URIRef(term.value)
+    if isinstance(term, ox.BlankNode):
+        return BNode(term.value)
+    if isinstance(term, ox.Literal):
+        if term.language:
+            return Literal(term.value, lang=term.language)
+        datatype = term.datatype.value
+        return Literal(term.value, datatype=None if datatype == _XSD_STRING else URIRef(datatype))
+    raise TypeError(f"not an RDF term: {term!r}")
+
+
+def _graph_name(graph: Node | None):
+    return ox.DefaultGraph() if graph is None else to_oxigraph(graph)
+
+
+@dataclass
+class QueryResult:
+    """One query's answer; it can be read once, as rows or serialized."""
+
+    _raw: object
+
+    @property
+    def kind(self) -> str:
+        """``select``, ``ask`` or ``graph`` (CONSTRUCT and DESCRIBE)."""
+        if isinstance(self._raw, ox.QuerySolutions):
+            return "select"
+        if isinstance(self._raw, ox.QueryBoolean):
+            return "ask"
+        return "graph"
+
+    @property
+    def raw(self):
+        """The engine's own answer (pyoxigraph), for serializers that read it as it comes."""
+        return self._raw
+
+    @property
+    def variables(self) -> list[str]:
+        return [v.value for v in self._raw.variables] if self.kind == "select" else []
+
+    @property
+    def boolean(self) -> bool:
+        return bool(self._raw)
+
+    def rows(self) -> Iterator[dict[str, Node]]:
+        """SELECT solutions as ``{variable: rdflib term}``, unbound variables left out."""
+        names = self.variables
+        for solution in self._raw:
+            row = {}
+            for name in names:
+                value = solution[name]
+                if value is not None:
+                    row[name] = to_rdflib(value)
+            yield row
+
+    def triples(self) -> Iterator[tuple[Node, Node, Node]]:
+        for t in self._raw:
+            yield to_rdflib(t.subject), to_rdflib(t.predicate), to_rdflib(t.object)
+
+    def serialize(self, format: str) -> bytes:
+        """The result in *format*, a key of SOLUTION_FORMATS or GRAPH_FORMATS."""
+        table = GRAPH_FORMATS if self.kind == "graph" else SOLUTION_FORMATS
+        if format not in table:
+            raise ValueError(f"{format!r} is not a format for {self.kind} results; use one of {sorted(table)}")
+        if self.kind == "graph":
+            return ox.serialize(self._raw, format=table[format], prefixes=PREFIXES)
+        return self._raw.serialize(format=table[format])
+
+
+class OxigraphStore:
+    """The embedded default store: Oxigraph in memory, or on disk under *path*."""
+
+    def __init__(self, path: Path | None = None):
+        self.path = path
+        self._store = ox.Store(str(path)) if path is not None else ox.Store()
+        self._version = 0
+        self._lock = threading.Lock()
+
+    @property
+    def version(self) -> int:
+        """Grows with every write, so caches and replicas know when they are stale."""
+        return self._version
+
+    def _changed(self) -> None:
+        with self._lock:
+            self._version += 1
+
+    def is_empty(self) -> bool:
+        return len(self._store) == 0
+
+    def __len__(self) -> int:
+        return len(self._store)
+
+    def add_quads(self, quads: Iterable[Quad]) -> None:
+        """Add quads (graph ``None`` is the default graph) in one transaction."""
+        self._store.bulk_extend(
+            ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), _graph_name(g)) for s, p, o, g in quads
+        )
+        self._changed()
+
+    def load(self, data: bytes | IO[bytes], format: str, graph: Node | None = None) -> None:
+        """Parse serialized RDF straight into the store (N-Quads, Turtle, …)."""
+        target = GRAPH_FORMATS[format]
+        kwargs = {} if graph is None else {"to_graph": to_oxigraph(graph)}
+        self._store.bulk_load(data, format=target, **kwargs)
+        self._changed()
+
+    def replace_graph(self, graph: Node, triples: Iterable[tuple[Node, Node, Node]]) -> None:
+        """Make *graph* hold exactly *triples*."""
+        name = to_oxigraph(graph)
+        if self._store.contains_named_graph(name):
+            self._store.remove_graph(name)
+        self._store.bulk_extend(
+            ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), name) for s, p, o in triples
+        )
+        self._changed()
+
+    def contains(self, s: Node, p: Node, o: Node, graph: Node | None = None) -> bool:
+        pattern_graph = None if graph is None else to_oxigraph(graph)
+        matches = self._store.quads_for_pattern(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), pattern_graph)
+        return next(matches, None) is not None
+
+    def quads(self, graph: Node | None = None) -> Iterator[Quad]:
+        """Every quad, or those of one named graph."""
+        pattern_graph = None if graph is None else to_oxigraph(graph)
+        for q in self._store.quads_for_pattern(None, None, None, pattern_graph):
+            g = None if isinstance(q.graph_name, ox.DefaultGraph) else to_rdflib(q.graph_name)
+            yield to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object), g
+
+    def graph_names(self) -> list[URIRef]:
+        return sorted(URIRef(g.value) for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
+
+    def graph_counts(self) -> dict[str, int]:
+        """Triples per named graph (and ``""`` for the default graph when it has any)."""
+        result = self._store.query("SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g")
+        counts = {sol["g"].value: int(sol["n"].value) for sol in result}
+        default = self._store.query("SELECT (COUNT(*) AS ?n) WHERE { ?s ?p ?o }")
+        n = int(next(iter(default))["n"].value)
+        if n:
+            counts[""] = n
+        return dict(sorted(counts.items()))
+
+    def query(
+        self,
+        sparql: str,
+        *,
+        default_graphs: list[Node] | None = None,
+        named_graphs: list[Node] | None = None,
+        bindings: Mapping[str, Node] | None = None,
+        base_iri: str | None = None,
+    ) -> QueryResult:
+        """Run a SPARQL 1.1 query.
+
+        Without *default_graphs* the default graph is the union of all graphs
+        (CONTRACT.md); *bindings* are substituted as RDF terms, never as text.
+        An empty list is an empty graph (default) or no graph (named), as the
+        SPARQL Protocol wants when a request names only the other kind. Relative
+        IRIs in the query resolve against *base_iri* (an endpoint passes its URL).
+        """
+        kwargs: dict = {"prefixes": PREFIXES}
+        if base_iri is not None:
+            kwargs["base_iri"] = base_iri
+        if default_graphs is not None:
+            kwargs["default_graph"] = [to_oxigraph(g) for g in default_graphs]
+        else:
+            kwargs["use_default_graph_as_union"] = True
+        if named_graphs is not None:
+            kwargs["named_graphs"] = [to_oxigraph(g) for g in named_graphs]
+        if bindings:
+            kwargs["substitutions"] = {ox.Variable(k): to_oxigraph(v) for k, v in bindings.items()}
+        try:
+            return QueryResult(self._store.query(sparql, **kwargs))
+        except SyntaxError as error:
+            raise QueryError(str(error)) from None
+
+    def update(self, sparql: str) -> None:
+        """Run a SPARQL 1.1 Update as one transaction."""
+        try:
+            self._store.update(sparql, prefixes=PREFIXES)
+        except SyntaxError as error:
+            raise QueryError(str(error)) from None
+        self._changed()
+
+    def dump(self, output: IO[bytes], format: str = "nquads", graph: Node | None = None) -> None:
+        """Write the dataset (or one graph) to a binary stream."""
+        kwargs = {} if graph is None else {"from_graph": to_oxigraph(graph)}
+        self._store.dump(output, format=GRAPH_FORMATS[format], **kwargs)
+
+    def flush(self) -> None:
+        """Make everything written so far durable (a no-op in memory)."""
+        if self.path is not None:
+            self._store.flush()

@@ -1,0 +1,94 @@
+"""`dealgraph validate`: the shipped data passes; broken copies fail with a clear message."""
+
+import shutil
+import subprocess
+import sys
+
+import pytest
+from rdflib import OWL, XSD, Graph, Literal, Namespace, URIRef
+
+from dealgraph import InconsistencyError, LoadError, Settings, ValidationError, build
+from dealgraph.config import shipped_path
+
+DG = Namespace("https://w3id.org/dealgraph/ontology#")
+SCHEMA = Namespace("https://schema.org/")
+ALAPAGE_DEAL = URIRef("https://w3id.org/dealgraph/id/deal/alapage-1999")
+ARTICLE_FILE = "jdn-2008-09-12.ttl"
+
+
+def broken_copy(tmp_path, edit) -> "Path":  # noqa: F821
+    """The shipped ontology and data in *tmp_path*, with *edit* applied to the article's graph."""
+    shutil.copy(shipped_path("ontology") / "dealgraph.ttl", tmp_path / "dealgraph.ttl")
+    for path in shipped_path("data").glob("*.ttl"):
+        shutil.copy(path, tmp_path / path.name)
+    article = Graph().parse(tmp_path / ARTICLE_FILE)
+    edit(article)
+    article.serialize(tmp_path / ARTICLE_FILE, format="turtle")
+    return tmp_path
+
+
+def violations_of(folder):
+    with pytest.raises(ValidationError) as caught:
+        build(Settings(data=(folder,)), progress=lambda m: None)
+    return caught.value
+
+
+def test_the_shipped_data_conforms_and_is_consistent():
+    built = build(Settings(), progress=lambda m: None)
+    assert built.report.inferred > 0
+
+
+def test_a_deal_without_a_target_is_refused(tmp_path):
+    error = violations_of(broken_copy(tmp_path, lambda g: g.remove((ALAPAGE_DEAL, DG.target, None))))
+    assert any(v.focus == ALAPAGE_DEAL and v.path == DG.target for v in error.violations)
+    assert "alapage-1999" in str(error)
+
+
+def test_a_price_without_a_currency_is_refused(tmp_path):
+    def drop_currency(g):
+        price = g.value(ALAPAGE_DEAL, DG.price)
+        g.remove((price, SCHEMA.currency, None))
+
+    error = violations_of(broken_copy(tmp_path, drop_currency))
+    assert any(v.path == SCHEMA.currency for v in error.violations)
+
+
+def test_an_impossible_date_is_refused(tmp_path):
+    def impossible(g):
+        g.set((ALAPAGE_DEAL, DG.date, Literal("1999-02-30", datatype=XSD.date)))
+
+    error = violations_of(broken_copy(tmp_path, impossible))
+    assert any(v.focus == ALAPAGE_DEAL and v.path == DG.date for v in error.violations)
+
+
+def test_an_unknown_outcome_is_refused(tmp_path):
+    error = violations_of(broken_copy(tmp_path, lambda g: g.set((ALAPAGE_DEAL, DG.outcome, DG.Postponed))))
+    assert any(v.value == DG.Postponed for v in error.violations)
+
+
+def test_a_turtle_syntax_error_names_file_and_line(tmp_path):
+    folder = broken_copy(tmp_path, lambda g: None)
+    with open(folder / ARTICLE_FILE, "a", encoding="utf-8") as f:
+        f.write("\n<https://example.org/a> <https://example.org/b> .\n")
+    lines = (folder / ARTICLE_FILE).read_text(encoding="utf-8").count("\n")
+    with pytest.raises(LoadError) as caught:
+        build(Settings(data=(folder,)), progress=lambda m: None)
+    assert caught.value.path.name == ARTICLE_FILE
+    assert caught.value.line == lines
+
+
+def test_outcomes_that_are_declared_different_cannot_be_merged(tmp_path):
+    folder = broken_copy(tmp_path, lambda g: g.add((DG.Completed, OWL.sameAs, DG.Failed)))
+    with pytest.raises(InconsistencyError) as caught:
+        build(Settings(data=(folder,), shapes=None), progress=lambda m: None)
+    assert "Completed" in str(caught.value) and "Failed" in str(caught.value)
+
+
+def test_the_validate_command_exits_non_zero_with_readable_violations(tmp_path):
+    folder = broken_copy(tmp_path, lambda g: g.remove((ALAPAGE_DEAL, DG.target, None)))
+    done = subprocess.run(
+        [sys.executable, "-m", "dealgraph", "validate", "--data", str(folder)], capture_output=True, text=True
+    )
+    assert done.returncode == 1
+    assert "SHACL violation" in done.stderr and "alapage-1999" in done.stderr
+    assert "Traceback" not in done.stderr
