@@ -15,6 +15,7 @@ from .store import GRAPH_FORMATS, QueryError
 from .table import render_table
 from .validate import ValidationError
 from .vocab import DERIVED_GRAPHS
+from .web.server import serve
 
 _DATA_OPTION = click.option(
     "--data",
@@ -126,3 +127,10 @@ def infer(data: tuple[Path, ...]) -> None:
         click.echo(f"  rule {rule}: {count}")
     for graph, count in result.store.graph_counts().items():
         click.echo(f"  graph {graph or '(default)'}: {count} triples")
+
+
+main.add_command(serve)
+
+from .queries_cli import queries  # noqa: E402
+
+main.add_command(queries)

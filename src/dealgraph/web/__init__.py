@@ -1,0 +1,44 @@
+"""The web application: an app factory and one blueprint per area.
+
+``create_app(settings, store)`` wires the served dataset (the store and its query
+worker pool, :mod:`.workers`) into a Flask app with the blueprints ``sparql``
+(protocol, service description, dump), ``health``, ``home`` and ``errors``, plus
+the access log, ``Server-Timing`` and CORS (:mod:`.operations`). Serve it with
+:func:`dealgraph.web.server.run` (waitress), never Flask's development server.
+"""
+
+from __future__ import annotations
+
+import atexit
+
+from flask import Flask
+
+from ..config import Settings
+from ..pipeline import build
+from ..store import OxigraphStore
+from . import errors, health, home, operations, saved_queries, sparql
+from .dataset import ServedDataset
+from .workers import QueryPool
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None, store: OxigraphStore | None = None) -> Flask:
+    """A Flask app serving *store* (built from *settings* when not given).
+
+    Starting the app starts its query workers; ``app.extensions["dealgraph"].pool.close()``
+    stops them (done at exit in any case).
+    """
+    settings = settings or Settings.from_env()
+    if store is None:
+        store = build(settings).store
+    pool = QueryPool(store, size=settings.query_workers)
+    atexit.register(pool.close)
+    app = Flask(__name__)
+    app.config["DEALGRAPH_SETTINGS"] = settings
+    app.json.sort_keys = False
+    app.extensions["dealgraph"] = ServedDataset(settings, store, pool)
+    for blueprint in (errors.bp, sparql.bp, health.bp, home.bp, saved_queries.bp):
+        app.register_blueprint(blueprint)
+    operations.init_app(app)
+    return app

@@ -1,0 +1,62 @@
+"""The served dataset: the authoritative store, its query pool, and per-version caches.
+
+Triple counts and the gzipped dump depend only on the store's version, so they are
+computed once per version and shared by ``/health``, the service description and
+``/dataset.nq.gz``.
+"""
+
+from __future__ import annotations
+
+import gzip
+import hashlib
+import threading
+from dataclasses import dataclass, field
+
+from flask import current_app
+
+from ..config import Settings
+from ..store import OxigraphStore
+from .workers import QueryPool
+
+
+@dataclass(frozen=True)
+class Dump:
+    """The dataset at one version as gzipped N-Quads, with an ETag for caches."""
+
+    version: int
+    gzipped: bytes
+    etag: str
+
+
+@dataclass
+class ServedDataset:
+    """What the web app serves from; one per app, in ``app.extensions["dealgraph"]``."""
+
+    settings: Settings
+    store: OxigraphStore
+    pool: QueryPool
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+    _counts: tuple[int, dict[str, int]] | None = None
+    _dump: Dump | None = None
+
+    def graph_counts(self) -> dict[str, int]:
+        """Triples per graph at the current version."""
+        with self._lock:
+            version = self.store.version
+            if self._counts is None or self._counts[0] != version:
+                self._counts = (version, self.store.graph_counts())
+            return self._counts[1]
+
+    def dump(self) -> Dump:
+        """The whole dataset (inferred graph included) as gzipped N-Quads."""
+        snapshot = self.pool.snapshot()
+        with self._lock:
+            if self._dump is None or self._dump.version != snapshot.version:
+                etag = hashlib.sha256(snapshot.nquads).hexdigest()[:32]
+                self._dump = Dump(snapshot.version, gzip.compress(snapshot.nquads, compresslevel=6, mtime=0), etag)
+            return self._dump
+
+
+def served() -> ServedDataset:
+    """The dataset of the running app."""
+    return current_app.extensions["dealgraph"]

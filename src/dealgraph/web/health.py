@@ -1,0 +1,25 @@
+"""``GET /health``: is the endpoint up, and what does it serve (triples per graph)."""
+
+from __future__ import annotations
+
+from flask import Blueprint, jsonify
+
+from .dataset import served
+
+bp = Blueprint("health", __name__)
+
+
+@bp.route("/health")
+def health():
+    """200 with the triple count of each graph, the dataset version and the workers."""
+    dataset = served()
+    counts = dataset.graph_counts()
+    response = jsonify(
+        status="ok",
+        version=dataset.store.version,
+        triples=sum(counts.values()),
+        graphs=counts,
+        query_workers={"size": dataset.pool.size, "busy": dataset.pool.busy},
+    )
+    response.headers["Cache-Control"] = "no-store"
+    return response

@@ -1,0 +1,330 @@
+"""Queries with a deadline that is kept: worker processes holding read replicas.
+
+Neither pyoxigraph nor rdflib can stop a query once it runs, and a Python thread
+cannot be killed; a process can. So the web process keeps the authoritative store
+and evaluates no query itself:
+
+* **Snapshot.** Whenever ``store.version`` has changed, the web process dumps the
+  store to N-Quads bytes, once per version. The same bytes feed the
+  ``/dataset.nq.gz`` download.
+* **Worker.** A process started with the ``spawn`` context (the web process runs
+  threads, so ``fork`` would be unsafe) holding an in-memory :class:`OxigraphStore`
+  loaded from a snapshot. It reads one job at a time from its pipe, runs it with the
+  same ``OxigraphStore.query`` as every other part of dealgraph, serializes the
+  *whole* answer (:mod:`dealgraph.web.results`) and sends back the bytes, or an
+  error. A worker whose snapshot is older than the store's version loads the new
+  one before its next job (loading is not counted against the query's deadline).
+  A worker exits when the web process goes away.
+* **Pool.** Idle workers wait in a queue. A request takes one (waiting at most until
+  its deadline), sends the job and waits on the pipe until the deadline. A worker
+  that has not answered by then is killed with SIGKILL, so the query's CPU is freed
+  at once; the client gets a 503 error, and a replacement worker is started in the
+  background. Other requests are served by the other workers meanwhile.
+* Because an answer is complete before the web process sends its first byte, a
+  timeout or failure is always an error status, never a truncated 200.
+* Result size: solutions (or triples) are read one at a time and the job fails as
+  soon as there are more than ``Settings.max_result_rows`` of them (a 400 that says
+  to add a LIMIT), before they fill the worker's memory.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import multiprocessing
+import os
+import queue
+import re
+import signal
+import threading
+import time
+from dataclasses import dataclass
+from multiprocessing.connection import Connection
+
+from rdflib import URIRef
+
+from ..store import OxigraphStore, QueryError
+from .results import Serialized, TooManyRows, serialize
+
+log = logging.getLogger("dealgraph.web")
+
+#: Seconds a worker may take to start and load a snapshot before it counts as broken.
+LOAD_TIMEOUT = 120.0
+
+
+@dataclass(frozen=True)
+class Job:
+    """One query for a worker, with the formats chosen for each kind of answer.
+
+    A format is ``None`` when the client accepts none of that kind: the worker then
+    reports the answer's kind without evaluating it, and the client gets a 406.
+    """
+
+    query: str
+    default_graphs: tuple[str, ...] | None
+    named_graphs: tuple[str, ...] | None
+    solution_format: str | None
+    graph_format: str | None
+    max_rows: int
+    base_iri: str | None = None
+
+
+@dataclass(frozen=True)
+class Failure:
+    """A query the worker could not answer: HTTP status, title, detail and position."""
+
+    status: int
+    title: str
+    detail: str
+    line: int | None = None
+    column: int | None = None
+    kind: str | None = None
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What a worker sends back: the serialized answer or a failure, and seconds spent."""
+
+    result: Serialized | Failure
+    seconds: float
+
+
+class QueryTimeout(Exception):
+    """The query ran past its deadline; its worker was killed."""
+
+
+class PoolBusy(Exception):
+    """Every worker stayed busy until the request's deadline."""
+
+
+class WorkerLost(Exception):
+    """A worker died or stopped answering while running a query."""
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """The whole dataset at one version, as N-Quads."""
+
+    version: int
+    nquads: bytes
+
+
+# ---------------------------------------------------------------- inside a worker
+
+
+_CHARACTER_CLASS = re.compile(r",?\s*\[(?:[^\[\]'\"]|'[^']*'|\"[^\"]*\")*\]", re.S)
+
+
+def _syntax_error(query: str, message: str) -> Failure:
+    """A 400 saying where the query breaks: Oxigraph's "error at LINE:COLUMN: ..." made readable.
+
+    The lists of character ranges the parser would have accepted are left out; what
+    remains names the tokens it expected.
+    """
+    match = re.match(r"error at (\d+):(\d+)(?:-\d+:\d+)?: (.*)", message, re.S)
+    if not match:
+        return Failure(400, "Malformed query", message)
+    line, column, expected = int(match[1]), int(match[2]), match[3]
+    expected = " ".join(_CHARACTER_CLASS.sub("", expected).split()).rstrip(",")
+    if "IRI parsing failed" in expected:
+        expected = "invalid IRI"
+    elif "Prefix not found" in expected:
+        expected = "undeclared prefix (declare it with PREFIX)"
+    elif expected in ("expected", "expected one of"):
+        expected = "unexpected character or end of query"
+    lines = query.splitlines() or [""]
+    near = lines[line - 1][max(column - 21, 0) : column + 20] if line <= len(lines) else ""
+    where = f"line {line}, column {column}" + (f" (near {near.strip()!r})" if near.strip() else "")
+    return Failure(400, "Malformed query", f"syntax error at {where}: {expected}", line, column)
+
+
+def _run(replica: OxigraphStore, job: Job) -> Serialized | Failure:
+    graphs = lambda names: None if names is None else [URIRef(n) for n in names]  # noqa: E731
+    try:
+        result = replica.query(
+            job.query,
+            default_graphs=graphs(job.default_graphs),
+            named_graphs=graphs(job.named_graphs),
+            base_iri=job.base_iri,
+        )
+    except QueryError as error:
+        return _syntax_error(job.query, str(error))
+    wanted = job.graph_format if result.kind == "graph" else job.solution_format
+    if wanted is None:
+        return Failure(406, "Not Acceptable", "", kind=result.kind)
+    try:
+        return serialize(result, wanted, job.max_rows)
+    except TooManyRows as error:
+        return Failure(400, "Result too large", str(error))
+    except (OSError, ValueError, RuntimeError) as error:
+        return Failure(400, "Query evaluation failed", str(error))
+
+
+def _exit_with_parent(parent: int) -> None:
+    """A worker must not outlive the web process, even one killed without notice."""
+    while True:
+        time.sleep(1.0)
+        if os.getppid() != parent:
+            os._exit(0)
+
+
+def serve_jobs(connection: Connection, parent: int) -> None:
+    """A worker's main loop: load snapshots and answer jobs until the pipe closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
+    replica = OxigraphStore()
+    while True:
+        try:
+            message = connection.recv()
+        except (EOFError, OSError):
+            return
+        if message[0] == "load":
+            replica = OxigraphStore()
+            replica.load(message[2], "nquads")
+            connection.send(("loaded", message[1]))
+        else:
+            started = time.perf_counter()
+            outcome = _run(replica, message[1])
+            connection.send(Answer(outcome, time.perf_counter() - started))
+
+
+# ---------------------------------------------------------------- in the web process
+
+
+class _Worker:
+    """The web process's handle on one worker process."""
+
+    def __init__(self, context):
+        self.connection, child = context.Pipe()
+        self.process = context.Process(
+            target=serve_jobs, args=(child, os.getpid()), name="dealgraph-query-worker", daemon=True
+        )
+        self.process.start()
+        child.close()
+        self.version: int | None = None
+
+    def load(self, snapshot: Snapshot) -> None:
+        self.connection.send(("load", snapshot.version, snapshot.nquads))
+        if not self.connection.poll(LOAD_TIMEOUT):
+            raise WorkerLost(f"worker {self.process.pid} did not load the dataset within {LOAD_TIMEOUT:.0f} s")
+        self.connection.recv()
+        self.version = snapshot.version
+
+    def run(self, job: Job, seconds: float) -> Answer | None:
+        """The worker's answer, or ``None`` when it has none within *seconds*."""
+        self.connection.send(("job", job))
+        if not self.connection.poll(max(seconds, 0.0)):
+            return None
+        return self.connection.recv()
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.join(5)
+        self.connection.close()
+
+
+class QueryPool:
+    """Runs queries in worker processes, each answer within its deadline or not at all."""
+
+    def __init__(self, store: OxigraphStore, size: int = 2):
+        if size < 1:
+            raise ValueError("a query pool needs at least one worker")
+        self.store = store
+        self.size = size
+        self._context = multiprocessing.get_context("spawn")
+        self._idle: queue.Queue[_Worker] = queue.Queue()
+        self._workers: set[_Worker] = set()
+        self._lock = threading.Lock()
+        self._snapshot: Snapshot | None = None
+        self._closed = False
+        workers = [self._start() for _ in range(size)]
+        snapshot = self.snapshot()
+        for worker in workers:
+            worker.load(snapshot)
+            self._idle.put(worker)
+
+    def _start(self) -> _Worker:
+        worker = _Worker(self._context)
+        with self._lock:
+            self._workers.add(worker)
+        return worker
+
+    def snapshot(self) -> Snapshot:
+        """The dataset as N-Quads at the store's current version (dumped once per version)."""
+        with self._lock:
+            version = self.store.version
+            if self._snapshot is None or self._snapshot.version != version:
+                buffer = io.BytesIO()
+                self.store.dump(buffer, "nquads")
+                self._snapshot = Snapshot(version, buffer.getvalue())
+            return self._snapshot
+
+    @property
+    def busy(self) -> int:
+        return self.size - self._idle.qsize()
+
+    def run(self, job: Job, deadline: float) -> Answer:
+        """Run *job* on an idle worker, by *deadline* (a ``time.monotonic()`` instant).
+
+        Raises QueryTimeout (the worker was killed), PoolBusy (no worker came free
+        in time) or WorkerLost (the worker died).
+        """
+        try:
+            worker = self._idle.get(timeout=max(deadline - time.monotonic(), 0.0))
+        except queue.Empty:
+            raise PoolBusy() from None
+        healthy = False
+        try:
+            snapshot = self.snapshot()
+            if worker.version != snapshot.version:
+                worker.load(snapshot)
+            answer = worker.run(job, deadline - time.monotonic())
+            if answer is None:
+                log.warning("query worker %s passed its deadline and was killed", worker.process.pid)
+                raise QueryTimeout()
+            healthy = True
+            return answer
+        except (EOFError, OSError) as error:
+            raise WorkerLost(f"query worker {worker.process.pid} died: {error}") from None
+        finally:
+            if healthy:
+                self._idle.put(worker)
+            else:
+                self._retire(worker)
+
+    def _retire(self, worker: _Worker) -> None:
+        """Kill *worker* now and start its replacement in the background."""
+        worker.kill()
+        with self._lock:
+            self._workers.discard(worker)
+        if not self._closed:
+            threading.Thread(target=self._replace, name="dealgraph-worker-replacement", daemon=True).start()
+
+    def _replace(self) -> None:
+        delay = 0.5
+        while not self._closed:
+            worker = self._start()
+            try:
+                worker.load(self.snapshot())
+            except (EOFError, OSError, WorkerLost) as error:
+                log.error("could not start a query worker (%s); retrying in %.1f s", error, delay)
+                worker.kill()
+                with self._lock:
+                    self._workers.discard(worker)
+                time.sleep(delay)
+                delay = min(delay * 2, 30.0)
+                continue
+            if self._closed:
+                worker.kill()
+            else:
+                self._idle.put(worker)
+            return
+
+    def close(self) -> None:
+        """Stop every worker, busy or not."""
+        self._closed = True
+        with self._lock:
+            workers = list(self._workers)
+            self._workers.clear()
+        for worker in workers:
+            worker.kill()

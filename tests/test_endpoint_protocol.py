@@ -1,0 +1,251 @@
+"""The SPARQL 1.1 Protocol on /sparql, the service description, the dump and the errors.
+
+Every request goes over HTTP to a real ``dealgraph serve`` on the shipped data.
+"""
+
+from __future__ import annotations
+
+import gzip
+import re
+
+import pyoxigraph as ox
+import requests
+from rdflib import Graph, Literal, Namespace, URIRef
+
+from dealgraph.vocab import INFERRED_GRAPH
+
+SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
+VOID = Namespace("http://rdfs.org/ns/void#")
+DCTERMS = Namespace("http://purl.org/dc/terms/")
+FRANCE_TELECOM = "https://w3id.org/dealgraph/id/org/france-telecom"
+ALAPAGE = "https://w3id.org/dealgraph/id/org/alapage"
+JSON = "application/sparql-results+json"
+
+ASK_ACQUIRED = f"""PREFIX dg: <https://w3id.org/dealgraph/ontology#>
+ASK {{ ?deal dg:acquirer <{FRANCE_TELECOM}> ; dg:target <{ALAPAGE}> }}"""
+ASK_OWNS = f"ASK {{ <{FRANCE_TELECOM}> <https://w3id.org/dealgraph/ontology#owns> <{ALAPAGE}> }}"
+
+
+def boolean(response: requests.Response) -> bool:
+    assert response.status_code == 200, response.text
+    return response.json()["boolean"]
+
+
+def test_get_with_a_query_answers_it(endpoint):
+    response = requests.get(f"{endpoint.url}/sparql", params={"query": ASK_ACQUIRED}, headers={"Accept": JSON})
+    assert response.headers["Content-Type"] == JSON
+    assert boolean(response) is True
+
+
+def test_form_encoded_post_answers_the_query(endpoint):
+    response = requests.post(f"{endpoint.url}/sparql", data={"query": ASK_OWNS}, headers={"Accept": JSON})
+    assert boolean(response) is True
+
+
+def test_direct_post_answers_the_query(endpoint):
+    response = requests.post(
+        f"{endpoint.url}/sparql",
+        data=ASK_OWNS.encode("utf-8"),
+        headers={"Content-Type": "application/sparql-query; charset=utf-8", "Accept": JSON},
+    )
+    assert boolean(response) is True
+
+
+def test_unknown_parameters_are_ignored(endpoint):
+    params = {"query": ASK_ACQUIRED, "output": "json", "results": "json", "timeout": "0", "whatever": "x"}
+    assert boolean(requests.get(f"{endpoint.url}/sparql", params=params, headers={"Accept": JSON})) is True
+
+
+def test_default_graph_uri_inferred_gives_only_inferred_triples(endpoint):
+    query = "SELECT ?s ?p ?o WHERE { ?s ?p ?o }"
+    params = {"query": query, "default-graph-uri": str(INFERRED_GRAPH)}
+    response = requests.get(f"{endpoint.url}/sparql", params=params, headers={"Accept": JSON})
+    assert response.status_code == 200
+    rows = response.json()["results"]["bindings"]
+    quads = list(
+        ox.parse(gzip.decompress(requests.get(f"{endpoint.url}/dataset.nq.gz").content), format=ox.RdfFormat.N_QUADS)
+    )
+    inferred = [q for q in quads if q.graph_name == ox.NamedNode(str(INFERRED_GRAPH))]
+    assert len(rows) == len(inferred) > 0
+    # blank nodes are labelled afresh by each replica, so they are compared by shape only
+    label = lambda term: "_:" if isinstance(term, ox.BlankNode) else term.value  # noqa: E731
+    as_served = lambda value: "_:" if value["type"] == "bnode" else value["value"]  # noqa: E731
+    served = {(as_served(r["s"]), as_served(r["p"]), as_served(r["o"])) for r in rows}
+    assert served == {(label(q.subject), label(q.predicate), label(q.object)) for q in inferred}
+    assert (FRANCE_TELECOM, "https://w3id.org/dealgraph/ontology#owns", ALAPAGE) in served
+    asserted = {(label(q.subject), label(q.predicate), label(q.object)) for q in quads if q not in inferred}
+    assert (FRANCE_TELECOM, "http://www.w3.org/2000/01/rdf-schema#label", "France Télécom") in asserted
+    assert not {t for t in served if "_:" not in t} & asserted
+
+
+def test_named_graph_uri_limits_the_graphs_a_query_sees(endpoint):
+    query = "SELECT DISTINCT ?g WHERE { GRAPH ?g { ?s ?p ?o } }"
+    params = {"query": query, "named-graph-uri": str(INFERRED_GRAPH)}
+    response = requests.get(f"{endpoint.url}/sparql", params=params, headers={"Accept": JSON})
+    graphs = [row["g"]["value"] for row in response.json()["results"]["bindings"]]
+    assert graphs == [str(INFERRED_GRAPH)]
+
+
+def test_bare_get_is_the_service_description_with_void_counts(endpoint):
+    response = requests.get(f"{endpoint.url}/sparql", headers={"Accept": "text/turtle"})
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/turtle; charset=utf-8"
+    description = Graph().parse(data=response.text, format="turtle")
+    service = URIRef(f"{endpoint.url}/sparql")
+    assert (service, SD.supportedLanguage, SD.SPARQL11Query) in description
+    dataset = description.value(service, SD.defaultDataset)
+    health = requests.get(f"{endpoint.url}/health").json()
+    described = {}
+    for entry in description.objects(dataset, SD.namedGraph):
+        graph = description.value(entry, SD.graph)
+        described[str(description.value(entry, SD.name))] = graph
+        assert description.value(graph, DCTERMS.license) is not None
+        assert description.value(graph, DCTERMS.bibliographicCitation) is not None
+    assert {g: int(description.value(node, VOID.triples)) for g, node in described.items()} == health["graphs"]
+    seed = described["https://w3id.org/dealgraph/graph/jdn-2008-09-12"]
+    assert "France Télécom cherche à céder Alapage" in str(description.value(seed, DCTERMS.bibliographicCitation))
+    assert description.value(dataset, VOID.dataDump) == URIRef(f"{endpoint.url}/dataset.nq.gz")
+
+
+def test_service_description_comes_as_json_ld_when_asked(endpoint):
+    response = requests.get(f"{endpoint.url}/sparql", headers={"Accept": "application/ld+json"})
+    assert response.headers["Content-Type"] == "application/ld+json"
+    description = Graph().parse(data=response.text, format="json-ld")
+    assert (URIRef(f"{endpoint.url}/sparql"), SD.endpoint, URIRef(f"{endpoint.url}/sparql")) in description
+
+
+def test_dataset_dump_is_gzipped_nquads_of_every_graph(endpoint):
+    response = requests.get(f"{endpoint.url}/dataset.nq.gz")
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "application/gzip"
+    assert "dealgraph.nq.gz" in response.headers["Content-Disposition"]
+    quads = list(ox.parse(gzip.decompress(response.content), format=ox.RdfFormat.N_QUADS))
+    health = requests.get(f"{endpoint.url}/health").json()
+    assert len(quads) == health["triples"]
+    again = requests.get(f"{endpoint.url}/dataset.nq.gz", headers={"If-None-Match": response.headers["ETag"]})
+    assert again.status_code == 304
+
+
+def test_serve_is_healthy_within_60_seconds_on_the_shipped_data(endpoint):
+    assert 0 < endpoint.ready_after < 60
+
+
+def test_browsers_get_the_service_description_as_a_page(endpoint):
+    accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    response = requests.get(f"{endpoint.url}/sparql", headers={"Accept": accept})
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "sd:SPARQL11Query" in response.text and 'href="/dataset.nq.gz"' in response.text
+
+
+def test_health_reports_the_triples_of_each_graph(endpoint):
+    response = requests.get(f"{endpoint.url}/health")
+    assert response.status_code == 200
+    body = response.json()
+    assert body["status"] == "ok"
+    assert body["graphs"][str(INFERRED_GRAPH)] > 0
+    assert body["triples"] == sum(body["graphs"].values())
+
+
+def test_home_page_links_the_endpoint(endpoint):
+    response = requests.get(f"{endpoint.url}/")
+    assert response.status_code == 200
+    assert 'href="/sparql"' in response.text
+
+
+def error_of(response: requests.Response, status: int) -> dict:
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"] == "application/json"
+    error = response.json()["error"]
+    assert error["status"] == status
+    assert error["title"] and error["detail"]
+    assert "Traceback" not in response.text
+    return error
+
+
+def test_malformed_query_is_a_400_saying_where(endpoint):
+    query = 'SELECT ?s WHERE {\n  ?s ?p ?o .\n  ?s ?p "unterminated\n}'
+    error = error_of(requests.get(f"{endpoint.url}/sparql", params={"query": query}), 400)
+    assert error["title"] == "Malformed query"
+    assert error["line"] == 3 and error["column"] > 1
+    assert f"line 3, column {error['column']}" in error["detail"]
+    assert "unterminated" in error["detail"]
+
+
+def test_undeclared_prefix_is_a_400_naming_the_problem(endpoint):
+    error = error_of(requests.get(f"{endpoint.url}/sparql", params={"query": "ASK { ?s nope:p ?o }"}), 400)
+    assert "prefix" in error["detail"]
+
+
+def test_post_without_a_query_is_a_400(endpoint):
+    error = error_of(requests.post(f"{endpoint.url}/sparql", data={"default-graph-uri": str(INFERRED_GRAPH)}), 400)
+    assert error["title"] == "Missing query"
+
+
+def test_empty_query_parameter_is_a_400(endpoint):
+    error_of(requests.get(f"{endpoint.url}/sparql", params={"query": "  "}), 400)
+
+
+def test_two_queries_in_one_request_are_a_400(endpoint):
+    error_of(requests.get(f"{endpoint.url}/sparql?query=ASK%7B%7D&query=ASK%7B%7D"), 400)
+
+
+def test_a_body_that_is_not_a_query_is_a_415(endpoint):
+    response = requests.post(f"{endpoint.url}/sparql", data="ASK {}", headers={"Content-Type": "text/plain"})
+    error = error_of(response, 415)
+    assert "application/sparql-query" in error["offered"]
+
+
+def test_unknown_path_is_a_404(endpoint):
+    error_of(requests.get(f"{endpoint.url}/no/such/thing"), 404)
+
+
+def test_wrong_method_is_a_405_with_allow(endpoint):
+    response = requests.put(f"{endpoint.url}/sparql", data={"query": "ASK {}"})
+    error_of(response, 405)
+    assert {"GET", "POST"} <= set(re.split(r",\s*", response.headers["Allow"]))
+
+
+def test_browsers_get_errors_as_a_page(endpoint):
+    accept = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    response = requests.get(f"{endpoint.url}/sparql", params={"query": "ASK {"}, headers={"Accept": accept})
+    assert response.status_code == 400
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert "Malformed query" in response.text
+
+
+def test_reads_are_open_to_other_origins(endpoint):
+    headers = {"Origin": "https://example.org", "Accept": JSON}
+    response = requests.post(f"{endpoint.url}/sparql", data={"query": "ASK {}"}, headers=headers)
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    preflight = requests.options(
+        f"{endpoint.url}/sparql",
+        headers={**headers, "Access-Control-Request-Method": "POST", "Access-Control-Request-Headers": "content-type"},
+    )
+    assert preflight.status_code == 200
+    assert "POST" in preflight.headers["Access-Control-Allow-Methods"]
+    assert preflight.headers["Access-Control-Allow-Headers"] == "content-type"
+
+
+def test_responses_say_where_the_time_went(endpoint):
+    response = requests.get(f"{endpoint.url}/sparql", params={"query": "ASK {}"}, headers={"Accept": JSON})
+    phases = dict(re.findall(r"(\w+);dur=([\d.]+)", response.headers["Server-Timing"]))
+    assert {"wait", "query", "total"} <= set(phases)
+    assert float(phases["query"]) <= float(phases["total"])
+
+
+def test_each_request_is_logged_with_status_and_time(endpoint):
+    requests.get(f"{endpoint.url}/no-such-page-for-the-log")
+    assert re.search(r"GET /no-such-page-for-the-log 404 [\d.]+ ms", endpoint.log_text())
+
+
+def test_literal_values_survive_the_trip(endpoint):
+    query = f"""PREFIX dg: <https://w3id.org/dealgraph/ontology#>
+    PREFIX schema: <https://schema.org/>
+    SELECT ?value ?currency WHERE {{
+      ?deal dg:acquirer <{FRANCE_TELECOM}> ; dg:target <{ALAPAGE}> ;
+            dg:price [ schema:value ?value ; schema:currency ?currency ] }}"""
+    rows = requests.get(f"{endpoint.url}/sparql", params={"query": query}, headers={"Accept": JSON}).json()
+    (row,) = rows["results"]["bindings"]
+    value = Literal(row["value"]["value"], datatype=URIRef(row["value"]["datatype"]))
+    assert value.toPython() == 50000000
+    assert row["currency"]["value"] == "EUR"
