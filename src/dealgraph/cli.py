@@ -134,3 +134,8 @@ main.add_command(serve)
 from .queries_cli import queries  # noqa: E402
 
 main.add_command(queries)
+
+from .wikidata.cli import link, wikidata  # noqa: E402
+
+main.add_command(wikidata)
+main.add_command(link)

@@ -82,6 +82,15 @@ class Settings:
         "The dealgraph authors. dealgraph: a knowledge graph of corporate deals. https://w3id.org/dealgraph/"
     )
 
+    #: SPARQL endpoints a query may call with ``SERVICE`` (exact URLs; several are separated
+    #: by spaces or commas). Empty: no query makes an outbound call.
+    allowed_services: tuple[str, ...] = ()
+    #: A live Wikidata SPARQL endpoint that ``dealgraph wikidata snapshot`` refreshes the
+    #: linked items from; ``None`` builds the snapshot from files only.
+    wikidata_endpoint: str | None = None
+    #: The folder of Wikidata SPARQL results the snapshot is built from (``wikidata-companies``).
+    wikidata_dump: Path | None = None
+
     def data_paths(self) -> list[Path]:
         """The files and folders to load: ``data`` or else the shipped dataset."""
         return list(self.data) if self.data else shipped_data()
@@ -113,4 +122,7 @@ _ENV_PARSERS = {
     "dataset_license": str,
     "dataset_citation": str,
     "store": Path,
+    "allowed_services": lambda v: tuple(u for u in v.replace(",", " ").split() if u),
+    "wikidata_endpoint": lambda v: v or None,
+    "wikidata_dump": Path,
 }

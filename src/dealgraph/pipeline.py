@@ -40,7 +40,7 @@ def build(settings: Settings, progress: Callable[[str], None] = log_to_stderr) -
     validated and reasoned over when it was written.
     """
     started = time.perf_counter()
-    store = OxigraphStore(settings.store)
+    store = OxigraphStore(settings.store, allowed_services=settings.allowed_services)
     if settings.store is not None and not store.is_empty():
         progress(f"using the dataset already in {settings.store} ({len(store)} quads)")
         return Build(store, None, time.perf_counter() - started, reused=True)

@@ -5,6 +5,13 @@ derives ``dg:owns``; OWL then derives ``dg:ownedBy`` and ``dg:controls``). What
 users see is kept clean: reflexive ``owl:sameAs``, statements about the RDF/OWL
 vocabulary itself and owlrl's literal-subject triples are dropped. Every triple a
 domain rule adds gets a ``dg:Explanation`` (rule and premises) in its own graph.
+
+Links to Wikidata are identity links, not merges (docs/MODEL.md, "owl:sameAs"): the
+closure keeps ``owl:sameAs`` itself (symmetric and transitive, so ``wd:Q… owl:sameAs
+?org`` answers) but not OWL 2 RL's copies (eq-rep-s/p/o) of a dealgraph
+organization's facts onto the Wikidata IRI it is linked to, which would double every
+row that lists organizations. The Wikidata snapshot graph is data from another source
+in its own terms, to which the ontology does not apply: reasoning does not read it.
 """
 
 from __future__ import annotations
@@ -21,12 +28,14 @@ from rdflib.term import Node
 
 from .rules import DOMAIN_RULES, Rule, constants, instantiate
 from .store import OxigraphStore
-from .vocab import DG, EXPLANATIONS_GRAPH, ID, INFERRED_GRAPH
+from .vocab import DG, EXPLANATIONS_GRAPH, ID, INFERRED_GRAPH, WIKIDATA_GRAPH
 
 Triple = tuple[Node, Node, Node]
 _ERROR = URIRef("http://www.daml.org/2002/03/agents/agent-ont#ErrorMessage")
 _ERROR_TEXT = URIRef("http://www.daml.org/2002/03/agents/agent-ont#error")
 _VOCABULARY = tuple(str(ns) for ns in (RDF, RDFS, OWL, XSD))
+#: Graphs reasoning neither reads nor writes to: its own output, and the Wikidata snapshot.
+_NOT_REASONED_OVER = (INFERRED_GRAPH, EXPLANATIONS_GRAPH, WIKIDATA_GRAPH)
 _REFLEXIVE = {OWL.sameAs, RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, OWL.equivalentProperty}
 
 
@@ -64,8 +73,25 @@ def is_trivial(triple: Triple) -> bool:
     return o in (OWL.Thing, RDFS.Resource)
 
 
+def external_identifiers(triples: Iterable[Triple]) -> set[Node]:
+    """IRIs outside dealgraph's namespace that a dealgraph resource is ``owl:sameAs`` (Wikidata items)."""
+    found = set()
+    for s, p, o in triples:
+        if p == OWL.sameAs and isinstance(s, URIRef) and isinstance(o, URIRef):
+            inside_s, inside_o = str(s).startswith(str(ID)), str(o).startswith(str(ID))
+            if inside_s != inside_o:
+                found.add(o if inside_s else s)
+    return found
+
+
+def is_copy_onto_link(triple: Triple, external: set[Node]) -> bool:
+    """True for OWL 2 RL's copy of a fact onto an external identifier (eq-rep-s/o), not the link itself."""
+    s, p, o = triple
+    return p != OWL.sameAs and (s in external or o in external)
+
+
 def owl_closure(triples: Iterable[Triple]) -> set[Triple]:
-    """The OWL 2 RL entailments of *triples* that are new and not trivial.
+    """The OWL 2 RL entailments of *triples* that are new, not trivial, and not copies onto links.
 
     owlrl runs over a Dataset whose default graph is the union, writing into a
     separate graph: measured here, that is the form that yields every entailment.
@@ -84,7 +110,8 @@ def owl_closure(triples: Iterable[Triple]) -> set[Triple]:
     errors = [str(closure.value(node, _ERROR_TEXT)) for node in closure.subjects(RDF.type, _ERROR)]
     if errors:
         raise InconsistencyError(sorted(errors))
-    return {t for t in closure if t not in base and not is_trivial(t)}
+    external = external_identifiers(closure)
+    return {t for t in closure if t not in base and not is_trivial(t) and not is_copy_onto_link(t, external)}
 
 
 def explanation_iri(triple: Triple) -> URIRef:
@@ -153,7 +180,7 @@ def reason(
     rules = DOMAIN_RULES if rules is None else rules
     report = ReasoningReport()
     started = time.perf_counter()
-    asserted = [(s, p, o) for s, p, o, g in store.quads() if g not in (INFERRED_GRAPH, EXPLANATIONS_GRAPH)]
+    asserted = [(s, p, o) for s, p, o, g in store.quads() if g not in _NOT_REASONED_OVER]
     inferred: set[Triple] = set()
     explanations: list[Triple] = rule_descriptions(rules)
     store.replace_graph(INFERRED_GRAPH, [])

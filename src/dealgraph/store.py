@@ -132,11 +132,20 @@ class QueryResult:
         return self._raw.serialize(format=table[format])
 
 
+def _check_outbound(sparql: str, allowed: tuple[str, ...], base_iri: str | None = None) -> None:
+    # Imported here: the check reads queries with saved_queries' lexer, which imports this module.
+    from .federation import check_outbound
+
+    check_outbound(sparql, allowed, base_iri)
+
+
 class OxigraphStore:
     """The embedded default store: Oxigraph in memory, or on disk under *path*."""
 
-    def __init__(self, path: Path | None = None):
+    def __init__(self, path: Path | None = None, allowed_services: tuple[str, ...] = ()):
         self.path = path
+        #: The only endpoints ``SERVICE`` (and an update's ``LOAD``) may call (:mod:`dealgraph.federation`).
+        self.allowed_services = tuple(allowed_services)
         self._store = ox.Store(str(path)) if path is not None else ox.Store()
         self._version = 0
         self._lock = threading.Lock()
@@ -221,7 +230,10 @@ class OxigraphStore:
         An empty list is an empty graph (default) or no graph (named), as the
         SPARQL Protocol wants when a request names only the other kind. Relative
         IRIs in the query resolve against *base_iri* (an endpoint passes its URL).
+        A ``SERVICE`` to an endpoint not in ``allowed_services`` raises
+        :class:`dealgraph.federation.ServiceNotAllowed` (a QueryError) before anything runs.
         """
+        _check_outbound(sparql, self.allowed_services, base_iri)
         kwargs: dict = {"prefixes": PREFIXES}
         if base_iri is not None:
             kwargs["base_iri"] = base_iri
@@ -239,7 +251,8 @@ class OxigraphStore:
             raise QueryError(str(error)) from None
 
     def update(self, sparql: str) -> None:
-        """Run a SPARQL 1.1 Update as one transaction."""
+        """Run a SPARQL 1.1 Update as one transaction (``LOAD``/``SERVICE`` only to allowed endpoints)."""
+        _check_outbound(sparql, self.allowed_services)
         try:
             self._store.update(sparql, prefixes=PREFIXES)
         except SyntaxError as error:

@@ -16,7 +16,18 @@ from flask import Flask
 from ..config import Settings
 from ..pipeline import build
 from ..store import OxigraphStore
-from . import errors, health, home, operations, saved_queries, sparql
+from . import (  # the front end (issue 6)
+    entities,
+    errors,
+    health,
+    home,
+    ontology_docs,
+    operations,
+    pictures,
+    reconcile,
+    saved_queries,
+    sparql,
+)
 from .dataset import ServedDataset
 from .workers import QueryPool
 
@@ -38,7 +49,10 @@ def create_app(settings: Settings | None = None, store: OxigraphStore | None = N
     app.config["DEALGRAPH_SETTINGS"] = settings
     app.json.sort_keys = False
     app.extensions["dealgraph"] = ServedDataset(settings, store, pool)
-    for blueprint in (errors.bp, sparql.bp, health.bp, home.bp, saved_queries.bp):
+    for blueprint in (errors.bp, sparql.bp, health.bp, home.bp, saved_queries.bp, reconcile.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(entities.bp)
+    app.register_blueprint(ontology_docs.bp)
+    app.register_blueprint(pictures.bp)
     operations.init_app(app)
     return app

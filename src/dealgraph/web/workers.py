@@ -43,6 +43,7 @@ from multiprocessing.connection import Connection
 
 from rdflib import URIRef
 
+from ..federation import ServiceNotAllowed
 from ..store import OxigraphStore, QueryError
 from .results import Serialized, TooManyRows, serialize
 
@@ -147,6 +148,8 @@ def _run(replica: OxigraphStore, job: Job) -> Serialized | Failure:
             named_graphs=graphs(job.named_graphs),
             base_iri=job.base_iri,
         )
+    except ServiceNotAllowed as error:
+        return Failure(403, "Forbidden", str(error))
     except QueryError as error:
         return _syntax_error(job.query, str(error))
     wanted = job.graph_format if result.kind == "graph" else job.solution_format
@@ -168,18 +171,21 @@ def _exit_with_parent(parent: int) -> None:
             os._exit(0)
 
 
-def serve_jobs(connection: Connection, parent: int) -> None:
-    """A worker's main loop: load snapshots and answer jobs until the pipe closes."""
+def serve_jobs(connection: Connection, parent: int, allowed_services: tuple[str, ...] = ()) -> None:
+    """A worker's main loop: load snapshots and answer jobs until the pipe closes.
+
+    *allowed_services* is the served store's SERVICE allow-list (:mod:`dealgraph.federation`).
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
-    replica = OxigraphStore()
+    replica = OxigraphStore(allowed_services=allowed_services)
     while True:
         try:
             message = connection.recv()
         except (EOFError, OSError):
             return
         if message[0] == "load":
-            replica = OxigraphStore()
+            replica = OxigraphStore(allowed_services=allowed_services)
             replica.load(message[2], "nquads")
             connection.send(("loaded", message[1]))
         else:
@@ -194,10 +200,10 @@ def serve_jobs(connection: Connection, parent: int) -> None:
 class _Worker:
     """The web process's handle on one worker process."""
 
-    def __init__(self, context):
+    def __init__(self, context, allowed_services: tuple[str, ...] = ()):
         self.connection, child = context.Pipe()
         self.process = context.Process(
-            target=serve_jobs, args=(child, os.getpid()), name="dealgraph-query-worker", daemon=True
+            target=serve_jobs, args=(child, os.getpid(), allowed_services), name="dealgraph-query-worker", daemon=True
         )
         self.process.start()
         child.close()
@@ -244,7 +250,7 @@ class QueryPool:
             self._idle.put(worker)
 
     def _start(self) -> _Worker:
-        worker = _Worker(self._context)
+        worker = _Worker(self._context, self.store.allowed_services)
         with self._lock:
             self._workers.add(worker)
         return worker
