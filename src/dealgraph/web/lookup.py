@@ -45,7 +45,8 @@ def values(variable: str, iris: Iterable[URIRef]) -> str:
     return f"VALUES ?{variable} {{ {terms} }}"
 
 
-def _job(sparql: str, solution_format: str | None, graph_format: str | None) -> Job:
+def job(sparql: str, solution_format: str | None, graph_format: str | None = None) -> Job:
+    """A query over the whole dataset, in the served settings' result-size limit."""
     return Job(
         query=sparql,
         default_graphs=None,
@@ -56,17 +57,26 @@ def _job(sparql: str, solution_format: str | None, graph_format: str | None) -> 
     )
 
 
+def select_tsv(sparql: str, arrived: float) -> bytes:
+    """A SELECT run in the worker pool, its rows as TSV (cells are lossless N-Triples terms)."""
+    return execute(job(sparql, "tsv"), arrived).body
+
+
+def solutions(tsv: bytes) -> QueryResult:
+    """TSV results read back as a :class:`QueryResult`."""
+    return QueryResult(ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV))
+
+
 def select(sparql: str) -> list[dict[str, Node]]:
     """The rows of a SELECT over the whole dataset, as ``{variable: rdflib term}``."""
-    tsv = execute(_job(sparql, "tsv", None), received()).body
-    return list(QueryResult(ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV)).rows())
+    return list(solutions(select_tsv(sparql, received())).rows())
 
 
 def ask(sparql: str) -> bool:
-    body = execute(_job(sparql, "json", None), received()).body
+    body = execute(job(sparql, "json"), received()).body
     return bool(json.loads(body)["boolean"])
 
 
 def construct(sparql: str, graph_format: str) -> bytes:
     """A CONSTRUCT's triples serialized by the engine in *graph_format* (``turtle`` …)."""
-    return execute(_job(sparql, None, graph_format), received()).body
+    return execute(job(sparql, None, graph_format), received()).body

@@ -37,10 +37,9 @@ from ..store import QueryResult, to_rdflib
 from . import formats
 from .dataset import served
 from .errors import ApiError
+from .lookup import select_tsv, solutions
 from .openapi import openapi_document
 from .results import serialize
-from .sparql import execute
-from .workers import Job
 
 bp = Blueprint("saved_queries", __name__, template_folder="templates")
 
@@ -59,23 +58,6 @@ def queries() -> dict[str, SavedQuery]:
     return saved_queries()
 
 
-def _select_tsv(sparql: str, received: float) -> bytes:
-    """Run a SELECT in the worker pool and get its rows as TSV (lossless N-Triples cells)."""
-    job = Job(
-        query=sparql,
-        default_graphs=None,
-        named_graphs=None,
-        solution_format="tsv",
-        graph_format=None,
-        max_rows=served().settings.max_result_rows,
-    )
-    return execute(job, received).body
-
-
-def _solutions(tsv: bytes) -> QueryResult:
-    return QueryResult(ox.parse_query_results(tsv, format=ox.QueryResultsFormat.TSV))
-
-
 def organizations(received: float) -> OrganizationIndex:
     """The organization index of the served dataset, rebuilt when its version changes."""
     dataset = served()
@@ -84,7 +66,7 @@ def organizations(received: float) -> OrganizationIndex:
         cached = _organizations.get(id(dataset))
     if cached is not None and cached[0] == version:
         return cached[1]
-    index = organization_index(_solutions(_select_tsv(ORGANIZATIONS_QUERY, received)).rows())
+    index = organization_index(solutions(select_tsv(ORGANIZATIONS_QUERY, received)).rows())
     with _cache_lock:
         _organizations[id(dataset)] = (version, index)
     return index
@@ -166,13 +148,13 @@ def run_query(name: str) -> Response:
         response = Response(status=304)
     else:
         sparql = bound.sparql(limit=per_page + 1, offset=(page - 1) * per_page)
-        lines = _select_tsv(sparql, received).decode("utf-8").rstrip("\n").split("\n")
+        lines = select_tsv(sparql, received).decode("utf-8").rstrip("\n").split("\n")
         has_next = len(lines) - 1 > per_page
         tsv = ("\n".join(lines[: per_page + 1]) + "\n").encode("utf-8")
         if chosen.name == "html":
-            body = _html_page(query, given, bound.sparql(), _solutions(tsv), page, per_page, has_next)
+            body = _html_page(query, given, bound.sparql(), solutions(tsv), page, per_page, has_next)
         else:
-            body = serialize(_solutions(tsv), chosen.name, per_page + 1).body
+            body = serialize(solutions(tsv), chosen.name, per_page + 1).body
         response = Response(body, 200, content_type=chosen.content_type)
         response.headers["Link"] = _link_header(name, page, per_page, has_next)
     response.set_etag(etag)
