@@ -186,3 +186,40 @@ def oxigraph_server(tmp_path_factory) -> Iterator[RunningServer]:
     _wait_until_up(server, "/query?query=ASK%7B%7D", 30)
     yield server
     server.stop()
+
+
+# --- deal-list imports (issue 8) ---
+
+
+@dataclass(frozen=True)
+class ImportedSample:
+    """The first rows of Crunchbase's acquisitions, imported, and the ontology to load them with."""
+
+    output: Path
+    ontology: Path
+
+
+@pytest.fixture(scope="session")
+def crunchbase_sample(tmp_path_factory) -> ImportedSample:
+    """Crunchbase's first 400 rows, with the acquirers' own acquisitions so that chains exist."""
+    import csv
+
+    from dealgraph.config import shipped_ontology
+    from dealgraph.importer import CRUNCHBASE, import_deals
+
+    source = shared_path("datasets", "deals", "crunchbase-2015", "acquisitions.csv")
+    folder = tmp_path_factory.mktemp("crunchbase-sample")
+    with open(source, newline="", encoding="utf-8") as stream:
+        rows = list(csv.DictReader(stream))
+    first = rows[:400]
+    targets = {r["acquirer_permalink"] for r in first}
+    chained = [r for r in rows[400:] if r["company_permalink"] in targets][:200]
+    sample = folder / "sample.csv"
+    with open(sample, "w", newline="", encoding="utf-8") as stream:
+        writer = csv.DictWriter(stream, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(first + chained)
+    output = folder / "sample.nt.gz"
+    _, data = import_deals(sample, CRUNCHBASE, output)
+    output.write_bytes(data)
+    return ImportedSample(output, shipped_ontology())

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import click
 
+from . import persistence
 from .config import Settings
 from .load import LoadError
 from .pipeline import Build, build, log_to_stderr
@@ -122,11 +123,75 @@ def infer(data: tuple[Path, ...]) -> None:
     result = _build(data)
     report = result.report
     click.echo(f"inferred {report.inferred} triples in {report.seconds:.2f} s over {report.rounds} rounds")
-    click.echo(f"  OWL 2 RL (owlrl): {report.owl_triples}")
+    click.echo(f"  OWL 2 RL: {report.owl_triples}")
     for rule, count in sorted(report.rule_triples.items()):
         click.echo(f"  rule {rule}: {count}")
     for graph, count in result.store.graph_counts().items():
         click.echo(f"  graph {graph or '(default)'}: {count} triples")
+
+
+def _store_folder(store: Path | None) -> Path:
+    folder = store or Settings.from_env().store
+    if folder is None:
+        raise click.UsageError("name the store with --store DIR (or DEALGRAPH_STORE)")
+    return folder
+
+
+_STORE_OPTION = click.option(
+    "--store",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="The store folder of `dealgraph serve --store` (default: DEALGRAPH_STORE).",
+)
+
+
+@main.command()
+@click.argument("target", type=click.Path(file_okay=False, path_type=Path))
+@_STORE_OPTION
+def backup(target: Path, store: Path | None) -> None:
+    """Copy the on-disk store into the new folder TARGET (works while the server runs)."""
+    try:
+        quads = persistence.backup(_store_folder(store), target)
+    except (persistence.StoreError, OSError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"backed up {quads} quads to {target}", err=True)
+
+
+@main.command()
+@click.argument("source", type=click.Path(exists=True, file_okay=False, path_type=Path))
+@_STORE_OPTION
+@click.option("--force", is_flag=True, help="Replace a store that already holds a dataset.")
+def restore(source: Path, store: Path | None, force: bool) -> None:
+    """Make the on-disk store a copy of the backup in SOURCE (the server must be stopped)."""
+    try:
+        quads = persistence.restore(source, _store_folder(store), force=force)
+    except (persistence.StoreError, OSError) as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"restored {quads} quads from {source}", err=True)
+
+
+@main.command()
+@click.argument("subject")
+@click.argument("predicate")
+@click.argument("object_", metavar="OBJECT")
+@_DATA_OPTION
+def why(subject: str, predicate: str, object_: str, data: tuple[Path, ...]) -> None:
+    """Why S P O holds: where it is asserted, or the rule and premises that derive it.
+
+    Terms are <IRI>, prefix:name (dg:, id:, owl:, …) or "literal"; domain rules' explanations
+    are stored, OWL 2 RL's are found by matching the rule table against the dataset.
+    """
+    from .explain import parse_term, render
+    from .explain import why as explain
+
+    try:
+        triple = tuple(parse_term(t) for t in (subject, predicate, object_))
+    except ValueError as error:
+        raise click.UsageError(str(error)) from None
+    reasons = explain(_build(data).store, triple)
+    click.echo(render(triple, reasons))
+    if not reasons:
+        sys.exit(1)
 
 
 main.add_command(serve)
@@ -139,3 +204,7 @@ from .wikidata.cli import link, wikidata  # noqa: E402
 
 main.add_command(wikidata)
 main.add_command(link)
+
+from .importer import import_group  # noqa: E402
+
+main.add_command(import_group)

@@ -57,14 +57,32 @@ class Settings:
     shapes: Path | None = field(default_factory=shipped_shapes)
     #: Folder of an on-disk store; ``None`` keeps the dataset in memory.
     store: Path | None = None
+    #: A remote SPARQL 1.1 query endpoint to use as the store instead (dealgraph.remote_store);
+    #: ``sparql+http://host/query`` also names its ``update`` sibling.
+    store_url: str | None = None
+    #: The remote store's SPARQL 1.1 update endpoint; ``None`` makes it read-only.
+    update_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
+    #: The OWL 2 RL engine: ``fast`` (reasonable plus the rules it leaves out) or ``owlrl``
+    #: (the pure-Python reference); both derive the same inferred graph.
+    reasoner: str = "fast"
     #: Seconds a query may run before it is stopped.
     query_timeout: float = 30.0
     #: Rows a SELECT may return over HTTP before the response is refused.
     max_result_rows: int = 100_000
     #: Bearer token that enables writes; ``None`` refuses every write.
     update_token: str | None = None
+    #: Largest request body accepted, in bytes (a 413 beyond it).
+    max_body_bytes: int = 10 * 1024 * 1024
+    #: Longest SPARQL query accepted, in characters (a 400 beyond it).
+    max_query_length: int = 100_000
+    #: Requests per second each client may make on average (0 turns rate limiting off)…
+    rate_limit: float = 20.0
+    #: …and how many it may make at once before being slowed down (429 with Retry-After).
+    rate_burst: int = 100
+    #: Whether loopback clients (127.0.0.1, ::1) are rate limited too.
+    rate_limit_loopback: bool = False
     #: Origins allowed to read cross-origin ("*" is anyone; several are separated by
     #: spaces or commas; empty turns CORS off).
     cors_origins: str = "*"
@@ -115,6 +133,11 @@ _ENV_PARSERS = {
     "query_timeout": float,
     "max_result_rows": int,
     "update_token": lambda v: v or None,
+    "max_body_bytes": int,
+    "max_query_length": int,
+    "rate_limit": float,
+    "rate_burst": int,
+    "rate_limit_loopback": lambda v: v.strip().lower() in ("1", "true", "yes", "on"),
     "cors_origins": str,
     "threads": int,
     "query_workers": int,
@@ -122,6 +145,9 @@ _ENV_PARSERS = {
     "dataset_license": str,
     "dataset_citation": str,
     "store": Path,
+    "reasoner": str,
+    "store_url": lambda v: v or None,
+    "update_url": lambda v: v or None,
     "allowed_services": lambda v: tuple(u for u in v.replace(",", " ").split() if u),
     "wikidata_endpoint": lambda v: v or None,
     "wikidata_dump": Path,

@@ -69,6 +69,8 @@ def check_outbound(sparql: str, allowed: Collection[str], base_iri: str | None =
     if "service" not in sparql.lower() and "load" not in sparql.lower():
         return
     for target in outbound_targets(sparql, base_iri):
+        if not target.lower().startswith(("http://", "https://")):  # never file: or other schemes, even if listed
+            raise ServiceNotAllowed(f"calls to {target} are not allowed: only http(s) endpoints can be allowed")
         if target not in allowed:
             shown = ", ".join(sorted(allowed)) or "none: the allow-list (DEALGRAPH_ALLOWED_SERVICES) is empty"
             raise ServiceNotAllowed(f"calls to {target} are not allowed; allowed endpoints: {shown}")

@@ -15,6 +15,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 from rdflib import Dataset, URIRef
+from rdflib.term import Node
 
 from .store import to_rdflib
 from .vocab import ONTOLOGY_GRAPH, graph_iri
@@ -123,3 +124,67 @@ def load(paths: Iterable[Path], ontology_files: Iterable[Path] = ()) -> Dataset:
             else:
                 dataset.graph(to_rdflib(quad.graph_name)).add(triple)
     return dataset
+
+
+
+def load_nquads(paths: Iterable[Path], ontology_files: Iterable[Path] = ()) -> bytes:
+    """Every RDF file under *paths* as one N-Quads document, each triple in its graph, or LoadError.
+
+    The fast path to a store (``OxigraphStore.load``): Oxigraph parses and writes,
+    no rdflib term is made. Like :func:`load`, all files parse or nothing is returned.
+    """
+    quads = []
+    for source in sources(paths, ontology_files):
+        graph = ox.NamedNode(str(source.graph))
+        for quad in _parse(source):
+            if isinstance(quad.graph_name, ox.DefaultGraph):
+                quad = ox.Quad(quad.subject, quad.predicate, quad.object, graph)
+            quads.append(quad)
+    return ox.serialize(quads, format=ox.RdfFormat.N_QUADS)
+
+_BASE_DECLARATION = re.compile(r"(?:@base|BASE)\s+<([^>]*)>", re.I)
+_PREFIX_DECLARATION = re.compile(r"(?:@prefix|PREFIX)\s+([A-Za-z][\w.-]*)?:\s*<([^>]*)>", re.I)
+
+
+def _text(path: Path) -> str:
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rb") as stream:
+        return stream.read().decode("utf-8", errors="replace")
+
+
+def first_mention(resource: Node, found: Iterable[Source]) -> tuple[Path, int] | None:
+    """The first file and line (1-based) that write *resource*, to point at bad data.
+
+    A text search, for error messages only: the IRI in full (``<…>`` or, in JSON-LD
+    and RDF/XML, quoted), or as a prefixed name under a prefix the file declares.
+    """
+    if not isinstance(resource, URIRef):
+        return None
+    iri = str(resource)
+    for source in found:
+        try:
+            text = _text(source.path)
+        except OSError:
+            continue
+        spellings = [f"<{iri}>", f'"{iri}"']
+        for base in _BASE_DECLARATION.findall(text):
+            if base and iri.startswith(base) and len(iri) > len(base):
+                spellings.append(f"<{iri[len(base):]}>")
+        for prefix, namespace in _PREFIX_DECLARATION.findall(text):
+            local = iri[len(namespace) :]
+            if namespace and iri.startswith(namespace) and re.fullmatch(r"[\w./-]*[\w-]", local or "x"):
+                spellings.append(f"{prefix}:{local}")
+        for number, line in enumerate(text.splitlines(), start=1):
+            if not line.lstrip().startswith(("@prefix", "PREFIX", "#")) and any(_names(line, w) for w in spellings):
+                return source.path, number
+    return None
+
+
+def _names(line: str, spelling: str) -> bool:
+    """True when *spelling* stands in *line* as a whole name, not inside a longer one."""
+    for match in re.finditer(re.escape(spelling), line):
+        before = line[match.start() - 1] if match.start() else " "
+        after = line[match.end()] if match.end() < len(line) else " "
+        if not re.match(r"[\w:]", before) and not re.match(r"[\w:/-]", after):
+            return True
+    return False

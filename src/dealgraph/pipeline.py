@@ -6,16 +6,22 @@ so all of them answer from the same facts and inferences.
 
 from __future__ import annotations
 
+import re
 import sys
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
+from rdflib import URIRef
+
+from . import persistence
 from .config import Settings, shipped_ontology
-from .load import load
-from .reason import ReasoningReport, reason
+from .load import Source, first_mention, load_nquads, sources
+from .reason import InconsistencyError, ReasoningReport, reason
+from .remote_store import RemoteStoreError, SparqlStore
 from .store import OxigraphStore
-from .validate import require_valid
+from .validate import ValidationError, require_valid, shapes_view
+from .vocab import INFERRED_GRAPH
 
 
 def log_to_stderr(message: str) -> None:
@@ -36,26 +42,87 @@ class Build:
 def build(settings: Settings, progress: Callable[[str], None] = log_to_stderr) -> Build:
     """Load, validate and reason over the configured data into a ready store.
 
-    An on-disk store that already holds a dataset is reused as it is: its data was
-    validated and reasoned over when it was written.
+    An on-disk store that finished its first build (:mod:`dealgraph.persistence`) is
+    reused as it is: its data was validated and reasoned over when it was written,
+    and every later write was too. One that holds quads but never finished is cleared
+    and built again; a build that fails on bad data leaves the store empty.
     """
     started = time.perf_counter()
+    if settings.store_url is not None:
+        return _build_remote(settings, progress, started)
     store = OxigraphStore(settings.store, allowed_services=settings.allowed_services)
     if settings.store is not None and not store.is_empty():
-        progress(f"using the dataset already in {settings.store} ({len(store)} quads)")
-        return Build(store, None, time.perf_counter() - started, reused=True)
+        if persistence.is_complete(settings.store):
+            progress(f"using the dataset already in {settings.store} ({len(store)} quads)")
+            return Build(store, None, time.perf_counter() - started, reused=True)
+        progress(f"{settings.store} holds a dataset whose first load did not finish: building it again")
+        store.clear()
+        store.flush()
     paths = settings.data_paths()
     ontology = [] if settings.data else [shipped_ontology()]
-    progress(f"loading {', '.join(str(p) for p in paths)}")
-    dataset = load(paths, ontology_files=ontology)
-    if settings.shapes is not None:
-        progress(f"validating {len(dataset)} triples against {settings.shapes.name}")
-        require_valid(dataset, settings.shapes)
-    store.add_quads(dataset.quads((None, None, None, None)))
-    report = reason(store, progress=progress)
+    try:
+        report = _load_validate_reason(store, paths, ontology, settings, progress)
+    except (ValidationError, InconsistencyError) as error:
+        store.clear()
+        store.flush()
+        raise _located(error, sources(paths, ontology)) from None
     store.flush()
+    if settings.store is not None:
+        persistence.mark_complete(settings.store, quads=len(store))
     progress(
         f"reasoning added {report.inferred} triples in {report.seconds:.2f} s "
         f"({report.owl_triples} OWL 2 RL, {sum(report.rule_triples.values())} by domain rules)"
     )
     return Build(store, report, time.perf_counter() - started)
+
+
+def _build_remote(settings: Settings, progress: Callable[[str], None], started: float) -> Build:
+    """The dataset on a remote SPARQL store: used as it is, reasoned over if it never was, or loaded first.
+
+    Loading and reasoning need the update endpoint; the domain rules then run on the server.
+    """
+    store = SparqlStore(settings.store_url, settings.update_url, allowed_services=settings.allowed_services)
+    if not store.is_empty() and not settings.data:
+        progress(f"using the dataset on {settings.store_url} ({len(store)} quads)")
+        if INFERRED_GRAPH in store.graph_names() or settings.update_url is None:
+            return Build(store, None, time.perf_counter() - started, reused=True)
+        report = reason(store, progress=progress, engine=settings.reasoner)
+        return Build(store, report, time.perf_counter() - started)
+    if settings.update_url is None:
+        raise RemoteStoreError(f"{settings.store_url} holds no dataset, and without --update-url none can be loaded")
+    paths = settings.data_paths()
+    report = _load_validate_reason(store, paths, [] if settings.data else [shipped_ontology()], settings, progress)
+    return Build(store, report, time.perf_counter() - started)
+
+
+def _load_validate_reason(
+    store: OxigraphStore, paths: list, ontology: list, settings: Settings, progress: Callable[[str], None]
+) -> ReasoningReport:
+    progress(f"loading {', '.join(str(p) for p in paths)}")
+    store.load(load_nquads(paths, ontology_files=ontology), "nquads")
+    if settings.shapes is not None:
+        # Only what the shapes can read goes to pySHACL (validate.shapes_view): the same violations, sooner.
+        view = shapes_view(store, settings.shapes)
+        progress(f"validating the {len(view)} of {len(store)} triples the shapes read against {settings.shapes.name}")
+        require_valid(view, settings.shapes)
+    # The engine's state is kept only where writes can come, to reason over them incrementally.
+    keep = settings.update_token is not None
+    return reason(store, progress=progress, engine=settings.reasoner, keep_state=keep)
+
+
+_IRI = re.compile(r"https?://[^\s<>\"'),]+")
+
+
+def _located(error: ValueError, found: list[Source]) -> ValueError:
+    """*error* with the file and line that first write each resource it names."""
+    if isinstance(error, ValidationError):
+        located = []
+        for violation in error.violations:
+            where = first_mention(violation.focus, found)
+            located.append(replace(violation, file=where[0], line=where[1]) if where else violation)
+        return ValidationError(located)
+    messages = []
+    for message in error.messages:
+        where = next(filter(None, (first_mention(URIRef(iri), found) for iri in _IRI.findall(message))), None)
+        messages.append(f"{where[0]}:{where[1]}: {message}" if where else message)
+    return InconsistencyError(messages)

@@ -7,12 +7,13 @@ and the instantiated premise templates become the explanation of what was derive
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from rdflib import RDF, URIRef
 from rdflib.term import Node
 
-from .vocab import ID, PREFIXES
+from .vocab import ID, PREFIXES, sparql_prologue
 
 Template = tuple[str, str, str]
 
@@ -47,6 +48,91 @@ class Rule:
 
     def all_premises(self) -> tuple[Template, ...]:
         return self.premises + self.optional_premises
+
+    def updates(self, inferred: str, explanations: str, graphs: list[str]) -> list[tuple[Template, str]]:
+        """One SPARQL Update per conclusion template: it adds the conclusions that are new, to the
+        graph *inferred*, each with its explanation (rule and premises) in *explanations*.
+        The rule reads the union of *graphs* (``USING``: an update's own default graph is
+        the store's default graph, not the union that queries see).
+
+        This is how a rule runs where the data is, on any SPARQL 1.1 store. An explanation
+        node's IRI comes from its triple, a premise's from its own triple, so that premises
+        shared by several conclusions are written once; a premise or conclusion with a
+        blank node gets a blank node instead. A template whose variables the solution
+        leaves unbound adds nothing (an absent optional premise).
+        """
+        body = self.query().split("{", 1)[1].rsplit("}", 1)[0]
+        out = []
+        for template in self.conclusions:
+            variables = [part for part in template if part.startswith("?")]
+            bound = " && ".join(f"BOUND({v})" for v in variables) or "true"
+            binds = [f"BIND({_node_for(template, 'explanation')} AS ?_e)"]
+            explanation = [
+                "?_e a dg:Explanation ; dg:rule " + f"<{self.iri}>",
+                f"?_e rdf:subject {template[0]} ; rdf:predicate {_as_iri(template[1])} ; rdf:object {template[2]}",
+            ]
+            for index, premise in enumerate(self.all_premises()):
+                binds.append(f"BIND({_node_for(premise, 'statement')} AS ?_p{index})")
+                explanation.append(f"?_e dg:premise ?_p{index}")
+                explanation.append(
+                    f"?_p{index} rdf:subject {premise[0]} ; rdf:predicate {_as_iri(premise[1])} ; "
+                    f"rdf:object {premise[2]}"
+                )
+            s, p, o = template
+            update = (
+                f"{sparql_prologue()}INSERT {{\n  GRAPH <{inferred}> {{ {s} {p} {o} }}\n"
+                f"  GRAPH <{explanations}> {{\n    " + " .\n    ".join(explanation) + " .\n  }\n}\n"
+                + "".join(f"USING <{g}>\n" for g in graphs)
+                + f"WHERE {{\n  {{ SELECT * WHERE {{ {body} }} }}\n  FILTER({bound})\n"
+                f"  FILTER(!isLITERAL({s}))\n  FILTER NOT EXISTS {{ {s} {p} {o} }}\n  " + "\n  ".join(binds) + "\n}"
+            )
+            out.append((template, update))
+        return out
+
+    @property
+    def monotonic(self) -> bool:
+        """False when a new fact can withdraw a conclusion (``NOT EXISTS``, ``!BOUND``): no incremental update."""
+        text = self.conditions.upper().replace(" ", "")
+        return "NOTEXISTS" not in text and "!BOUND" not in text and "MINUS" not in text
+
+    def reads(self) -> set[URIRef]:
+        """The IRIs (properties, classes, individuals) that the premises and conditions mention."""
+        names = {part for template in self.all_premises() for part in template if not part.startswith("?")}
+        names |= set(_NAME.findall(self.conditions))
+        found = set()
+        for name in names:
+            if name == "a":
+                found.add(RDF.type)
+            elif name.startswith("<"):
+                found.add(URIRef(name[1:-1]))
+            elif name.split(":", 1)[0] in PREFIXES:
+                prefix, local = name.split(":", 1)
+                found.add(URIRef(PREFIXES[prefix] + local))
+        return found
+
+
+def _as_iri(part: str) -> str:
+    """A template term where an IRI must be written (``a`` is only a keyword in a predicate position)."""
+    return "rdf:type" if part == "a" else part
+
+
+def _key(part: str) -> str:
+    """SPARQL text for a term's identity as a string (value, datatype and language for a literal)."""
+    part = _as_iri(part)
+    return f'COALESCE(CONCAT(STR({part}), "|", STR(DATATYPE({part})), "|", LANG({part})), STR({part}))'
+
+
+def _node_for(template: Template, kind: str) -> str:
+    """SPARQL for the IRI of a triple's explanation or premise statement (a blank node if it has one)."""
+    parts = [_as_iri(part) for part in template]
+    blank = " || ".join(f"isBLANK({part})" for part in parts if part.startswith("?")) or "false"
+    keys = ', " ", '.join(_key(part) for part in template)
+    digest = f"SUBSTR(SHA1(CONCAT({keys})), 1, 20)"
+    return f'IF({blank}, BNODE(), IRI(CONCAT(STR(id:), "{kind}/", {digest})))'
+
+
+#: A prefixed name or an IRI in a rule's SPARQL text.
+_NAME = re.compile(r"<[^>\s]+>|\b[a-z][\w-]*:[A-Za-z_][\w-]*")
 
 
 def instantiate(template: Template, solution: dict[str, Node], terms: dict[str, Node]) -> tuple[Node, ...] | None:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO
 
@@ -41,6 +41,54 @@ GRAPH_FORMATS = {
 
 class QueryError(ValueError):
     """A query the engine refused: bad syntax, or an evaluation error."""
+
+
+class RdfSyntaxError(ValueError):
+    """Serialized RDF the engine could not parse; carries the line and column when known."""
+
+    def __init__(self, message: str, line: int | None = None, column: int | None = None):
+        self.line, self.column = line, column
+        super().__init__(message)
+
+
+#: The function an atomic change calls to bind each term of its quads (see ``OxigraphStore.apply``).
+_QUAD_TERM = ox.NamedNode("urn:x-dealgraph:quad-term")
+
+
+@dataclass(frozen=True)
+class Changes:
+    """How a dataset differs from another, graph by graph: quads to remove and to add.
+
+    Engine quads (blank nodes keep their identity), so that applying the changes
+    touches exactly those triples; read the sizes with :meth:`counts`.
+    """
+
+    removed: dict[str, frozenset] = field(default_factory=dict)
+    added: dict[str, frozenset] = field(default_factory=dict)
+
+    @property
+    def graphs(self) -> set[str]:
+        """The graphs (IRIs; ``""`` for the default graph) that gain or lose a triple."""
+        return {g for g, quads in (*self.removed.items(), *self.added.items()) if quads}
+
+    def __bool__(self) -> bool:
+        return bool(self.graphs)
+
+    def counts(self) -> dict[str, dict[str, int]]:
+        """``{graph: {"added": n, "removed": n}}`` for every graph that changes."""
+        return {
+            g: {"added": len(self.added.get(g, ())), "removed": len(self.removed.get(g, ()))}
+            for g in sorted(self.graphs)
+        }
+
+    def only(self, graphs: Iterable[str]) -> Changes:
+        keep = set(graphs)
+        return Changes(
+            {g: q for g, q in self.removed.items() if g in keep}, {g: q for g, q in self.added.items() if g in keep}
+        )
+
+    def __or__(self, other: Changes) -> Changes:
+        return Changes({**self.removed, **other.removed}, {**self.added, **other.added})
 
 
 def to_oxigraph(term: Node):
@@ -142,11 +190,15 @@ def _check_outbound(sparql: str, allowed: tuple[str, ...], base_iri: str | None 
 class OxigraphStore:
     """The embedded default store: Oxigraph in memory, or on disk under *path*."""
 
-    def __init__(self, path: Path | None = None, allowed_services: tuple[str, ...] = ()):
+    def __init__(self, path: Path | None = None, allowed_services: tuple[str, ...] = (), read_only: bool = False):
         self.path = path
         #: The only endpoints ``SERVICE`` (and an update's ``LOAD``) may call (:mod:`dealgraph.federation`).
         self.allowed_services = tuple(allowed_services)
-        self._store = ox.Store(str(path)) if path is not None else ox.Store()
+        if path is None:
+            self._store = ox.Store()
+        else:
+            # read_only opens a store another process (a running server) holds, as of its last flush.
+            self._store = ox.Store.read_only(str(path)) if read_only else ox.Store(str(path))
         self._version = 0
         self._lock = threading.Lock()
 
@@ -250,14 +302,134 @@ class OxigraphStore:
         except SyntaxError as error:
             raise QueryError(str(error)) from None
 
-    def update(self, sparql: str) -> None:
+    def update(self, sparql: str, base_iri: str | None = None) -> None:
         """Run a SPARQL 1.1 Update as one transaction (``LOAD``/``SERVICE`` only to allowed endpoints)."""
-        _check_outbound(sparql, self.allowed_services)
+        _check_outbound(sparql, self.allowed_services, base_iri)
+        kwargs = {} if base_iri is None else {"base_iri": base_iri}
         try:
-            self._store.update(sparql, prefixes=PREFIXES)
+            self._store.update(sparql, prefixes=PREFIXES, **kwargs)
         except SyntaxError as error:
             raise QueryError(str(error)) from None
         self._changed()
+
+    def parse_into(self, data: bytes, format: str, graph: Node) -> None:
+        """Parse one serialized RDF graph into *graph* (a scratch copy's job: not atomic)."""
+        try:
+            self._store.bulk_load(data, format=GRAPH_FORMATS[format], to_graph=to_oxigraph(graph))
+        except SyntaxError as error:
+            raise RdfSyntaxError(error.msg or str(error), error.lineno, error.offset) from None
+        except (ValueError, OSError) as error:
+            raise RdfSyntaxError(str(error)) from None
+        self._changed()
+
+    def triples(self, graph: Node | None) -> set[tuple[Node, Node, Node]]:
+        """The triples of one graph (``None``: the store's own default graph, not the union)."""
+        name = ox.DefaultGraph() if graph is None else to_oxigraph(graph)
+        return {
+            (to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object))
+            for q in self._store.quads_for_pattern(None, None, None, name)
+        }
+
+    def contains_graph(self, graph: Node) -> bool:
+        """True when the named *graph* holds at least one triple."""
+        return next(self._store.quads_for_pattern(None, None, None, to_oxigraph(graph)), None) is not None
+
+    def serialize_graph(self, graph: Node, format: str) -> bytes:
+        """The triples of one named graph in *format* (a key of GRAPH_FORMATS, a triples format)."""
+        quads = self._store.quads_for_pattern(None, None, None, to_oxigraph(graph))
+        triples = [ox.Triple(q.subject, q.predicate, q.object) for q in quads]
+        return ox.serialize(triples, format=GRAPH_FORMATS[format], prefixes=PREFIXES)
+
+    def clear_default_graph(self) -> None:
+        self._store.clear_graph(ox.DefaultGraph())
+        self._changed()
+
+    def clear(self) -> None:
+        """Remove everything (a half-built dataset, before it is rebuilt)."""
+        self._store.clear()
+        self._changed()
+
+    def copy(self, without: Iterable[Node] = ()) -> OxigraphStore:
+        """An in-memory copy, blank nodes included as they are, less the graphs *without*."""
+        skipped = {to_oxigraph(g) for g in without}
+        copy = OxigraphStore(allowed_services=self.allowed_services)
+        copy._store.extend(q for q in self._store if q.graph_name not in skipped)
+        copy._version = self._version
+        return copy
+
+    def remove_graphs(self, graphs: Iterable[Node]) -> None:
+        for graph in graphs:
+            name = to_oxigraph(graph)
+            if self._store.contains_named_graph(name):
+                self._store.remove_graph(name)
+        self._changed()
+
+    def _by_graph(self, graphs: set | None) -> dict[str, set]:
+        if graphs is not None:
+            by_name = {g: set(self._store.quads_for_pattern(None, None, None, ox.NamedNode(g))) for g in graphs if g}
+            return {g: quads for g, quads in by_name.items() if quads}
+        found: dict[str, set] = {}
+        for quad in self._store:
+            name = "" if isinstance(quad.graph_name, ox.DefaultGraph) else quad.graph_name.value
+            found.setdefault(name, set()).add(quad)
+        return found
+
+    def graphs_containing(self, triple: tuple[Node, Node, Node]) -> set[str]:
+        """The named graphs that hold *triple*."""
+        quads = self._store.quads_for_pattern(*(to_oxigraph(t) for t in triple), None)
+        return {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
+
+    def graphs_stating(self, resource: Node) -> tuple[str, ...]:
+        """The named graphs with a triple about *resource*."""
+        quads = self._store.quads_for_pattern(to_oxigraph(resource), None, None, None)
+        return tuple(sorted({q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}))
+
+    def changes_to(self, other: OxigraphStore, graphs: Iterable[str] | None = None) -> Changes:
+        """What turns this store into *other* (only in *graphs*, IRIs, when given)."""
+        wanted = None if graphs is None else set(graphs)
+        before, after = self._by_graph(wanted), other._by_graph(wanted)
+        removed, added = {}, {}
+        for name in set(before) | set(after):
+            old, new = before.get(name, set()), after.get(name, set())
+            if old - new:
+                removed[name] = frozenset(old - new)
+            if new - old:
+                added[name] = frozenset(new - old)
+        return Changes(removed, added)
+
+    def apply(self, changes: Changes) -> None:
+        """Apply *changes* in one transaction: every quad removed and added, or none.
+
+        pyoxigraph has no multi-step transaction, but one SPARQL update is one; the
+        quads enter it through a custom function rather than as text, so blank nodes
+        keep their identity (``INSERT DATA`` would make them new ones).
+        """
+        removed = [q for quads in changes.removed.values() for q in quads]
+        added = [q for quads in changes.added.values() for q in quads]
+        if not removed and not added:
+            return
+        quads = removed + added
+        binds = " ".join(
+            f"BIND(<{_QUAD_TERM.value}>(?i, {n}) AS ?{v})" for n, v in enumerate(("s", "p", "o", "g"))
+        )
+        operations = []
+        if removed:
+            numbers = " ".join(map(str, range(len(removed))))
+            operations.append(f"DELETE {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ VALUES ?i {{ {numbers} }} {binds} }}")
+        if added:
+            numbers = " ".join(map(str, range(len(removed), len(quads))))
+            operations.append(f"INSERT {{ GRAPH ?g {{ ?s ?p ?o }} }} WHERE {{ VALUES ?i {{ {numbers} }} {binds} }}")
+
+        def term(index, position):
+            quad = quads[int(index.value)]
+            return (quad.subject, quad.predicate, quad.object, quad.graph_name)[int(position.value)]
+
+        self._store.update(" ;\n".join(operations), custom_functions={_QUAD_TERM: term})
+        self._changed()
+
+    def backup(self, target: Path) -> None:
+        """A consistent copy of an on-disk store into the new folder *target* (Oxigraph's backup)."""
+        self._store.backup(str(target))
 
     def dump(self, output: IO[bytes], format: str = "nquads", graph: Node | None = None) -> None:
         """Write the dataset (or one graph) to a binary stream."""

@@ -7,14 +7,21 @@ the shapes themselves target deals by the properties they use.
 
 from __future__ import annotations
 
+import logging
+import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
 from pyshacl import validate as shacl_validate
-from rdflib import RDF, Dataset, Graph, Namespace
+from rdflib import RDF, RDFS, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
+
+# rdflib logs a warning with a traceback for every ill-typed literal ("2008-02-30"^^xsd:date);
+# the shapes report those literals as violations, naming the resource, so the traceback only confuses.
+logging.getLogger("rdflib.term").setLevel(logging.ERROR)
 
 
 @dataclass(frozen=True)
@@ -27,12 +34,16 @@ class Violation:
     message: str
     severity: str
     graphs: tuple[str, ...] = ()
+    #: The file and line that first write the resource, when the data came from files.
+    file: Path | None = None
+    line: int | None = None
 
     def __str__(self) -> str:
         where = f" (in {', '.join(self.graphs)})" if self.graphs else ""
         path = f" {self.path.n3()}" if self.path is not None and not isinstance(self.path, Graph) else ""
         value = f" = {self.value.n3()}" if self.value is not None else ""
-        return f"{self.severity}: {self.focus.n3()}{path}{value}: {self.message}{where}"
+        located = f"{self.file}:{self.line}: " if self.file is not None else ""
+        return f"{located}{self.severity}: {self.focus.n3()}{path}{value}: {self.message}{where}"
 
 
 class ValidationError(ValueError):
@@ -61,9 +72,18 @@ def _graphs_mentioning(dataset: Dataset, resource: Node) -> tuple[str, ...]:
 
 def check(dataset: Dataset, shapes: Path | Graph) -> list[Violation]:
     """Every violation of *shapes* by the asserted triples of *dataset*, worst first."""
+    return check_graph(union_graph(dataset), shapes, lambda focus: _graphs_mentioning(dataset, focus))
+
+
+def check_graph(
+    union: Graph, shapes: Path | Graph, graphs_of: Callable[[Node], tuple[str, ...]] = lambda focus: ()
+) -> list[Violation]:
+    """Every violation of *shapes* by the triples of *union*, worst first; *graphs_of* names
+    the graphs that state a resource. *union* is validated in place (pySHACL's copy of it
+    costs as much as the validation), so it must be a graph of the caller's own."""
     shapes_graph = shapes if isinstance(shapes, Graph) else Graph().parse(shapes)
     conforms, report, _ = shacl_validate(
-        union_graph(dataset), shacl_graph=shapes_graph, inference="none", advanced=True, allow_warnings=True
+        union, shacl_graph=shapes_graph, inference="none", advanced=True, allow_warnings=True, inplace=True
     )
     if conforms:
         return []
@@ -78,7 +98,7 @@ def check(dataset: Dataset, shapes: Path | Graph) -> list[Violation]:
                 value=report.value(result, SH.value),
                 message=str(report.value(result, SH.resultMessage) or "violates a shape"),
                 severity=severity.split("#")[-1] if severity else "Violation",
-                graphs=_graphs_mentioning(dataset, focus),
+                graphs=graphs_of(focus),
             )
         )
     order = {"Violation": 0, "Warning": 1, "Info": 2}
@@ -90,3 +110,52 @@ def require_valid(dataset: Dataset, shapes: Path | Graph) -> None:
     errors = [v for v in check(dataset, shapes) if v.severity == "Violation"]
     if errors:
         raise ValidationError(errors)
+
+
+_SPARQL_IRI = re.compile(r"<([^<>\s]+)>|\b([A-Za-z][\w-]*):([A-Za-z_][\w-]*)")
+
+
+def _named_in(shapes: Graph) -> set[URIRef]:
+    """Every IRI the shapes name (not SHACL's own terms): as a subject or object of their
+    triples (paths, targets, classes, values) and in the text of their SPARQL constraints."""
+    own = str(SH)
+    named = {t for s, _, o in shapes for t in (s, o) if isinstance(t, URIRef) and not str.startswith(t, own)}
+    prefixes = {prefix: str(namespace) for prefix, namespace in shapes.namespaces()}
+    for text in (*shapes.objects(None, SH.select), *shapes.objects(None, SH.ask)):
+        for iri, prefix, local in _SPARQL_IRI.findall(str(text)):
+            if iri:
+                named.add(URIRef(iri))
+            elif prefix in prefixes:
+                named.add(URIRef(prefixes[prefix] + local))
+    return named
+
+
+def shapes_view(store, shapes: Path | Graph, skip_graphs: Iterable[Node] = ()) -> Dataset:
+    """The triples of *store* that *shapes* can read, in their graphs: pySHACL's input, made small.
+
+    A shape reads only triples whose predicate it names (paths, targets, the text of
+    its SPARQL constraints), the ``rdf:type`` triples of classes it names or their
+    subclasses, and the class hierarchy. On a graph that is mostly not about deals
+    (LUBM, a Wikidata dump) that is a small part; validating it gives the same
+    violations as validating everything. A shapes graph with ``sh:closed`` reads every
+    property of its focus nodes, so it gets every triple. *skip_graphs* are left out.
+    """
+    shapes_graph = shapes if isinstance(shapes, Graph) else Graph().parse(shapes)
+    skip = " ".join(g.n3() for g in skip_graphs)
+    keep = f"FILTER(?g NOT IN ({', '.join(g.n3() for g in skip_graphs)}))" if skip else ""
+    dataset = Dataset()
+    if (None, SH.closed, Literal(True)) in shapes_graph:
+        queries = [f"SELECT ?s ?p ?o ?g WHERE {{ GRAPH ?g {{ ?s ?p ?o }} {keep} }}"]
+    else:
+        named = _named_in(shapes_graph) | {RDFS.subClassOf}
+        values = " ".join(term.n3() for term in sorted(named))
+        queries = [
+            f"SELECT ?s ?p ?o ?g WHERE {{ VALUES ?p {{ {values} }} GRAPH ?g {{ ?s ?p ?o }} {keep} }}",
+            f"""SELECT ?s ?p ?o ?g WHERE {{
+                  {{ SELECT DISTINCT ?o WHERE {{ VALUES ?named {{ {values} }} ?o rdfs:subClassOf* ?named }} }}
+                  BIND(rdf:type AS ?p) GRAPH ?g {{ ?s ?p ?o }} {keep} }}""",
+        ]
+    for query in queries:
+        for row in store.query(query).rows():
+            dataset.graph(row["g"]).add((row["s"], row["p"], row["o"]))
+    return dataset

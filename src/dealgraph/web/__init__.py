@@ -14,19 +14,23 @@ import atexit
 from flask import Flask
 
 from ..config import Settings
+from ..persistence import WRITE_LOG
 from ..pipeline import build
 from ..store import OxigraphStore
+from ..writes import Writer
 from . import (  # the front end (issue 6)
     entities,
     errors,
     health,
     home,
+    limits,
     ontology_docs,
     operations,
     pictures,
     reconcile,
     saved_queries,
     sparql,
+    writes,
 )
 from .dataset import ServedDataset
 from .workers import QueryPool
@@ -48,11 +52,15 @@ def create_app(settings: Settings | None = None, store: OxigraphStore | None = N
     app = Flask(__name__)
     app.config["DEALGRAPH_SETTINGS"] = settings
     app.json.sort_keys = False
-    app.extensions["dealgraph"] = ServedDataset(settings, store, pool)
+    write_log = settings.store / WRITE_LOG if settings.store is not None else None
+    writer = Writer(store, settings.shapes, write_log, lock_timeout=settings.query_timeout)
+    app.extensions["dealgraph"] = ServedDataset(settings, store, pool, writer=writer)
     for blueprint in (errors.bp, sparql.bp, health.bp, home.bp, saved_queries.bp, reconcile.bp):
         app.register_blueprint(blueprint)
     app.register_blueprint(entities.bp)
     app.register_blueprint(ontology_docs.bp)
     app.register_blueprint(pictures.bp)
+    app.register_blueprint(writes.bp)
     operations.init_app(app)
+    limits.init_app(app, settings)
     return app

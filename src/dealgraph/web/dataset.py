@@ -9,13 +9,15 @@ from __future__ import annotations
 
 import gzip
 import hashlib
+import io
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from flask import current_app
 
 from ..config import Settings
 from ..store import OxigraphStore
+from ..writes import Writer
 from .workers import QueryPool
 
 
@@ -35,6 +37,8 @@ class ServedDataset:
     settings: Settings
     store: OxigraphStore
     pool: QueryPool
+    #: Where writes go (``/update``, ``/store``): :mod:`dealgraph.writes`.
+    writer: Writer | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _counts: tuple[int, dict[str, int]] | None = None
     _dump: Dump | None = None
@@ -50,6 +54,10 @@ class ServedDataset:
     def dump(self) -> Dump:
         """The whole dataset (inferred graph included) as gzipped N-Quads."""
         snapshot = self.pool.snapshot()
+        if not snapshot.nquads:  # workers read a checkpoint or a server, not these bytes
+            buffer = io.BytesIO()
+            self.store.dump(buffer, "nquads")
+            snapshot = replace(snapshot, nquads=buffer.getvalue())
         with self._lock:
             if self._dump is None or self._dump.version != snapshot.version:
                 etag = hashlib.sha256(snapshot.nquads).hexdigest()[:32]

@@ -21,6 +21,7 @@ from ..config import Settings
 from ..load import LoadError
 from ..pipeline import build, log_to_stderr
 from ..reason import InconsistencyError
+from ..remote_store import RemoteStoreError, parse_store_option
 from ..validate import ValidationError
 from . import create_app
 
@@ -51,6 +52,9 @@ def run(app, settings: Settings) -> None:
         threads=settings.threads,
         ident="dealgraph",
         clear_untrusted_proxy_headers=True,
+        # Far larger bodies are refused by waitress before it reads them; the app's own limit
+        # (Settings.max_body_bytes, :mod:`.limits`) answers those just over it in the usual error shape.
+        max_request_body_size=settings.max_body_bytes + 1024 * 1024,
     )
     stopping: list[int] = []
 
@@ -95,15 +99,39 @@ def run(app, settings: Settings) -> None:
     help="Keep the dataset on disk in this folder (reused when it already holds one).",
 )
 @click.option("--query-timeout", type=float, default=None, help="Seconds a query may run (default 30).")
+@click.option(
+    "--store-url",
+    default=None,
+    help="Use a remote SPARQL 1.1 store: its query endpoint (sparql+http://host/query also names "
+    "host/update as its update endpoint).",
+)
+@click.option("--update-url", default=None, help="The remote store's SPARQL 1.1 update endpoint (to load, reason).")
 def serve(
-    host: str | None, port: int | None, data: tuple[Path, ...], store: Path | None, query_timeout: float | None
+    host: str | None,
+    port: int | None,
+    data: tuple[Path, ...],
+    store: Path | None,
+    query_timeout: float | None,
+    store_url: str | None,
+    update_url: str | None,
 ) -> None:
     """Serve the dataset over the SPARQL 1.1 Protocol (with inferences)."""
     _configure_logging()
-    settings = Settings.from_env(host=host, port=port, data=data or None, store=store, query_timeout=query_timeout)
+    if store_url is not None and store_url.startswith("sparql+"):
+        store_url, implied = parse_store_option(store_url)
+        update_url = update_url or implied
+    settings = Settings.from_env(
+        host=host,
+        port=port,
+        data=data or None,
+        store=store,
+        query_timeout=query_timeout,
+        store_url=store_url,
+        update_url=update_url,
+    )
     try:
         built = build(settings, progress=log_to_stderr)
-    except (LoadError, ValidationError, InconsistencyError) as error:
+    except (LoadError, ValidationError, InconsistencyError, RemoteStoreError) as error:
         raise click.ClickException(str(error)) from None
     app = create_app(settings, built.store)
     run(app, settings)

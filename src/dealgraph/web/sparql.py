@@ -94,6 +94,9 @@ def _one_query(queries: list[str]) -> str:
         raise ApiError(
             400, "Missing query", "no query: send one in the 'query' parameter or as an application/sparql-query body"
         )
+    limit = served().settings.max_query_length
+    if len(queries[0]) > limit:
+        raise ApiError(400, "Query too long", f"the query has {len(queries[0])} characters; the limit is {limit}")
     return queries[0]
 
 

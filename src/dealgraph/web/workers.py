@@ -35,11 +35,14 @@ import multiprocessing
 import os
 import queue
 import re
+import shutil
 import signal
+import tempfile
 import threading
 import time
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
+from pathlib import Path
 
 from rdflib import URIRef
 
@@ -104,10 +107,15 @@ class WorkerLost(Exception):
 
 @dataclass(frozen=True)
 class Snapshot:
-    """The whole dataset at one version, as N-Quads."""
+    """The whole dataset at one version, as N-Quads; or, for a remote store, how to reach it."""
 
     version: int
     nquads: bytes
+    #: For a remote store (:mod:`dealgraph.remote_store`): the client's settings; workers query the server.
+    remote: dict | None = None
+    #: For an on-disk store: a checkpoint of it (RocksDB hard links, made in a moment at any
+    #: size) that workers open read-only, instead of parsing the whole dataset.
+    checkpoint: str | None = None
 
 
 # ---------------------------------------------------------------- inside a worker
@@ -188,6 +196,14 @@ def serve_jobs(connection: Connection, parent: int, allowed_services: tuple[str,
             replica = OxigraphStore(allowed_services=allowed_services)
             replica.load(message[2], "nquads")
             connection.send(("loaded", message[1]))
+        elif message[0] == "open":
+            replica = OxigraphStore(Path(message[2]), allowed_services=allowed_services, read_only=True)
+            connection.send(("loaded", message[1]))
+        elif message[0] == "connect":
+            from ..remote_store import SparqlStore
+
+            replica = SparqlStore(**message[2])
+            connection.send(("loaded", message[1]))
         else:
             started = time.perf_counter()
             outcome = _run(replica, message[1])
@@ -210,7 +226,12 @@ class _Worker:
         self.version: int | None = None
 
     def load(self, snapshot: Snapshot) -> None:
-        self.connection.send(("load", snapshot.version, snapshot.nquads))
+        if snapshot.remote is not None:
+            self.connection.send(("connect", snapshot.version, snapshot.remote))
+        elif snapshot.checkpoint is not None:
+            self.connection.send(("open", snapshot.version, snapshot.checkpoint))
+        else:
+            self.connection.send(("load", snapshot.version, snapshot.nquads))
         if not self.connection.poll(LOAD_TIMEOUT):
             raise WorkerLost(f"worker {self.process.pid} did not load the dataset within {LOAD_TIMEOUT:.0f} s")
         self.connection.recv()
@@ -242,6 +263,7 @@ class QueryPool:
         self._workers: set[_Worker] = set()
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
+        self._checkpoints: dict[int, Path] = {}
         self._closed = False
         workers = [self._start() for _ in range(size)]
         snapshot = self.snapshot()
@@ -260,10 +282,29 @@ class QueryPool:
         with self._lock:
             version = self.store.version
             if self._snapshot is None or self._snapshot.version != version:
+                if hasattr(self.store, "spec"):  # a remote store: workers query the server itself
+                    self._snapshot = Snapshot(version, b"", self.store.spec())
+                    return self._snapshot
+                if self.store.path is not None:  # on disk: workers open a checkpoint of it
+                    self._snapshot = Snapshot(version, b"", checkpoint=self._checkpoint(version))
+                    return self._snapshot
                 buffer = io.BytesIO()
                 self.store.dump(buffer, "nquads")
                 self._snapshot = Snapshot(version, buffer.getvalue())
             return self._snapshot
+
+    def _checkpoint(self, version: int) -> str:
+        """A new checkpoint of the on-disk store; those no worker reads any more are removed."""
+        self.store.flush()
+        folder = Path(tempfile.mkdtemp(prefix="dealgraph-replica-")) / str(version)
+        self.store.backup(folder)
+        in_use = {w.version for w in self._workers}
+        for old, path in list(self._checkpoints.items()):
+            if old not in in_use:
+                shutil.rmtree(path.parent, ignore_errors=True)
+                del self._checkpoints[old]
+        self._checkpoints[version] = folder
+        return str(folder)
 
     @property
     def busy(self) -> int:
@@ -334,3 +375,5 @@ class QueryPool:
             self._workers.clear()
         for worker in workers:
             worker.kill()
+        for path in self._checkpoints.values():
+            shutil.rmtree(path.parent, ignore_errors=True)

@@ -1,0 +1,439 @@
+"""The scale benchmark: ``python bench/run.py [--sizes 10000 100000 1000000] [--no-crunchbase]``.
+
+Builds the workloads — the shipped seed data; deal graphs of 10 k, 100 k (and 1 M)
+triples from ``bench/generate.py``; the Crunchbase import (``dealgraph import deals``)
+when ``../shared`` is here — and measures, side by side in one run on this machine:
+
+* **inference**: our OWL 2 RL + domain rules (``reasoner=fast``) against owlrl's
+  ``DeductiveClosure`` through the same pipeline (``reasoner=owlrl``; only up to
+  100 k asserted triples, it is naive), each in its own process, with peak memory;
+* **start**: ``dealgraph serve --store DIR`` cold (load, validate, reason, start
+  workers) and warm (restart on the same folder) until ``/health`` answers;
+* **queries**: latency p50/p99 and throughput with 1 and 8 clients of three
+  queries that select by organization, on ``dealgraph serve``, on
+  ``oxigraph serve-read-only`` over the very same RocksDB folder (union default
+  graph), and on rdflib-endpoint over a dump of it (up to 100 k triples);
+* **peak memory** of the ``dealgraph serve`` process tree (web process + workers).
+
+Writes ``bench/RESULTS.md`` (ratios first, then the machine) and ``bench/cost-vs-size.png``.
+Not part of CI: it takes minutes (owlrl alone needs about 90 s per 100 k triples).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import psutil
+import requests
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+SHARED = ROOT.parent / "shared"
+PROLOGUE = "PREFIX dg: <https://w3id.org/dealgraph/ontology#>\nPREFIX schema: <https://schema.org/>\n"
+QUERIES = {
+    "acquisitions-of": PROLOGUE
+    + """SELECT ?deal ?target ?date ?amount WHERE {
+  ?deal dg:acquirer <ORG> ; dg:target ?target .
+  OPTIONAL { ?deal dg:date ?date } OPTIONAL { ?deal dg:price/schema:value ?amount } }""",
+    "controls": PROLOGUE + "SELECT ?o WHERE { <ORG> dg:controls ?o }",
+    "ownership-periods": PROLOGUE
+    + """SELECT ?owned ?start ?end WHERE {
+  ?p a dg:Ownership ; dg:owner <ORG> ; dg:owned ?owned .
+  OPTIONAL { ?p dg:startDate ?start } OPTIONAL { ?p dg:endDate ?end } }""",
+}
+
+
+@dataclass
+class Workload:
+    name: str
+    files: list[Path]
+    organization: str
+    triples: int = 0
+    results: dict = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- workloads
+
+
+def workloads(sizes: list[int], crunchbase: bool, folder: Path) -> list[Workload]:
+    sys.path.insert(0, str(HERE))
+    from generate import write
+
+    from dealgraph.config import shipped_data, shipped_ontology
+
+    found = [Workload("seed", shipped_data(), "https://w3id.org/dealgraph/id/org/france-telecom")]
+    for size in sizes:
+        path = folder / f"deals-{size}.nt.gz"
+        write(size, path)
+        found.append(
+            Workload(
+                f"generated {size // 1000} k", [shipped_ontology(), path], "https://w3id.org/dealgraph/id/org/gen/0"
+            )
+        )
+    source = SHARED / "datasets" / "deals" / "crunchbase-2015" / "acquisitions.csv"
+    if crunchbase and source.exists():
+        output = folder / "acquisitions.nt.gz"
+        subprocess.run(
+            [sys.executable, "-m", "dealgraph", "import", "deals", str(source), "-o", str(output)],
+            check=True,
+            capture_output=True,
+        )
+        found.append(
+            Workload("crunchbase", [shipped_ontology(), output], "https://w3id.org/dealgraph/id/org/crunchbase/google")
+        )
+    return found
+
+
+# ---------------------------------------------------------------- inference, in a process of its own
+
+_INFER = """
+import json, resource, sys, time
+from pathlib import Path
+from dealgraph import Settings, build
+engine, files = sys.argv[1], [Path(p) for p in sys.argv[2:]]
+marks = []
+started = time.perf_counter()
+built = build(Settings(data=tuple(files), reasoner=engine, shapes=None), progress=lambda m: marks.append(time.perf_counter()))
+report = built.report
+print(json.dumps({"total": time.perf_counter() - started, "reason": report.seconds, "inferred": report.inferred,
+                  "asserted": sum(n for g, n in built.store.graph_counts().items() if not g.endswith(("/inferred", "/explanations", "/wikidata"))), "peak_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}))
+"""
+
+
+def infer(engine: str, files: list[Path], timeout: float) -> dict | None:
+    try:
+        done = subprocess.run(
+            [sys.executable, "-c", _INFER, engine, *map(str, files)], capture_output=True, text=True, timeout=timeout
+        )
+    except subprocess.TimeoutExpired:
+        return {"timeout": timeout}
+    if done.returncode != 0:
+        return {"error": done.stderr[-500:]}
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+# ---------------------------------------------------------------- servers
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Server:
+    def __init__(self, command: list[str], url: str, probe: str, log: Path, env: dict | None = None):
+        self.url, self.log = url, log
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(
+            command, stdout=log.open("wb"), stderr=subprocess.STDOUT, env={**os.environ, **(env or {})}
+        )
+        self.peak_mb = 0.0
+        self._watch = True
+        threading.Thread(target=self._sample, daemon=True).start()
+        self.ready_after = self._wait(probe)
+
+    def _sample(self) -> None:
+        while self._watch and self.process.poll() is None:
+            try:
+                proc = psutil.Process(self.process.pid)
+                rss = sum(p.memory_info().rss for p in [proc, *proc.children(recursive=True)])
+                self.peak_mb = max(self.peak_mb, rss / 2**20)
+            except psutil.Error:
+                pass
+            time.sleep(0.2)
+
+    def _wait(self, probe: str, seconds: float = 3600) -> float:
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise RuntimeError(self.log.read_text(errors="replace")[-3000:])
+            try:
+                if requests.get(self.url + probe, timeout=5).status_code == 200:
+                    return time.monotonic() - self.started
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise RuntimeError(f"{self.url} not up")
+
+    def stop(self) -> None:
+        self._watch = False
+        self.process.terminate()
+        try:
+            self.process.wait(30)
+        except subprocess.TimeoutExpired:
+            self.process.kill()
+            self.process.wait()
+
+
+def dealgraph_serve(files: list[Path], store: Path, log: Path) -> Server:
+    port = free_port()
+    args = [sys.executable, "-m", "dealgraph", "serve", "--port", str(port), "--store", str(store)]
+    for path in files:
+        args += ["--data", str(path)]
+    env = {"DEALGRAPH_RATE_LIMIT": "0"}
+    return Server(args, f"http://127.0.0.1:{port}", "/health", log, env)
+
+
+def oxigraph_serve(store: Path, log: Path) -> Server:
+    port = free_port()
+    executable = shutil.which("oxigraph") or str(Path(sys.executable).with_name("oxigraph"))
+    command = [
+        executable,
+        "serve-read-only",
+        "--location",
+        str(store),
+        "--bind",
+        f"127.0.0.1:{port}",
+        "--union-default-graph",
+    ]
+    return Server(command, f"http://127.0.0.1:{port}", "/query?query=ASK%7B%7D", log)
+
+
+def rdflib_serve(nquads: Path, log: Path) -> Server:
+    port = free_port()
+    executable = shutil.which("rdflib-endpoint") or str(Path(sys.executable).with_name("rdflib-endpoint"))
+    command = [executable, "serve", str(nquads), "--host", "127.0.0.1", "--port", str(port)]
+    return Server(command, f"http://127.0.0.1:{port}", "/?query=ASK%7B%7D", log)
+
+
+# ---------------------------------------------------------------- queries
+
+
+def ask(session: requests.Session, url: str, query: str) -> int:
+    """Run *query*; returns its number of rows (reported, to check that every server answers alike)."""
+    answer = session.post(
+        url, data={"query": query}, headers={"Accept": "application/sparql-results+json"}, timeout=300
+    )
+    answer.raise_for_status()
+    return len(answer.json()["results"]["bindings"])
+
+
+def latency(url: str, queries: list[str], repeat: int) -> tuple[float, float]:
+    session = requests.Session()
+    for query in queries:
+        ask(session, url, query)
+    times = []
+    for _ in range(repeat):
+        for query in queries:
+            started = time.perf_counter()
+            ask(session, url, query)
+            times.append(time.perf_counter() - started)
+    times.sort()
+    return statistics.median(times) * 1000, times[min(len(times) - 1, int(len(times) * 0.99))] * 1000
+
+
+def throughput(url: str, queries: list[str], clients: int, seconds: float) -> float:
+    done = [0] * clients
+    stop = time.monotonic() + seconds
+
+    def client(index: int) -> None:
+        session = requests.Session()
+        while time.monotonic() < stop:
+            ask(session, url, queries[done[index] % len(queries)])
+            done[index] += 1
+
+    threads = [threading.Thread(target=client, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sum(done) / seconds
+
+
+def measure_queries(server_url: str, queries: list[str], seconds: float) -> dict:
+    rows = [ask(requests.Session(), server_url, query) for query in queries]
+    p50, p99 = latency(server_url, queries, repeat=15)
+    return {
+        "rows": rows,
+        "p50_ms": p50,
+        "p99_ms": p99,
+        "rps1": throughput(server_url, queries, 1, seconds),
+        "rps8": throughput(server_url, queries, 8, seconds),
+    }
+
+
+# ---------------------------------------------------------------- one workload
+
+
+def run(workload: Workload, folder: Path, args) -> None:
+    results = workload.results
+    print(f"== {workload.name}", flush=True)
+    results["ours"] = infer("fast", workload.files, timeout=3600)
+    workload.triples = int(results["ours"].get("asserted", 0))
+    if workload.triples <= args.owlrl_cap:
+        results["owlrl"] = infer("owlrl", workload.files, timeout=args.owlrl_timeout)
+    print(f"   inference {results.get('ours')} vs owlrl {results.get('owlrl')}", flush=True)
+    store = folder / f"store-{workload.name.replace(' ', '-')}"
+    cold = dealgraph_serve(workload.files, store, folder / "cold.log")
+    results["cold_s"], cold_peak = cold.ready_after, cold.peak_mb
+    cold.stop()
+    warm = dealgraph_serve(workload.files, store, folder / "warm.log")
+    results["warm_s"] = warm.ready_after
+    queries = [q.replace("ORG", workload.organization) for q in QUERIES.values()]
+    results["dealgraph"] = measure_queries(warm.url + "/sparql", queries, args.seconds)
+    results["serve_peak_mb"] = max(cold_peak, warm.peak_mb)
+    warm.stop()
+    oxigraph = oxigraph_serve(store, folder / "oxigraph.log")
+    results["oxigraph"] = measure_queries(oxigraph.url + "/query", queries, args.seconds)
+    oxigraph.stop()
+    if workload.triples <= args.rdflib_cap:
+        from dealgraph.store import OxigraphStore
+
+        dump = folder / "dump.nq"
+        with open(dump, "wb") as stream:
+            OxigraphStore(store, read_only=True).dump(stream, "nquads")
+        endpoint = rdflib_serve(dump, folder / "rdflib.log")
+        results["rdflib"] = measure_queries(endpoint.url + "/", queries, args.seconds)
+        endpoint.stop()
+    print(f"   {json.dumps(results)}", flush=True)
+
+
+# ---------------------------------------------------------------- report
+
+
+def ratio(a: float | None, b: float | None) -> str:
+    return f"{a / b:.1f}×" if a and b else "–"
+
+
+def machine() -> str:
+    memory = psutil.virtual_memory().total / 2**30
+    return f"{platform.processor() or platform.machine()}, {os.cpu_count()} cores, {memory:.0f} GiB, {platform.platform()}, Python {platform.python_version()}"
+
+
+def report(found: list[Workload], args) -> str:
+    lines = [
+        "# Scale benchmark (bench/run.py)",
+        "",
+        f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC on {machine()}. Regenerate with `python bench/run.py`.",
+        "",
+        "## Ratios",
+        "",
+        "| workload | asserted triples | inference: owlrl ÷ ours | query p50: ours ÷ Oxigraph | 8-client throughput: ours ÷ Oxigraph | ours ÷ rdflib-endpoint (8 clients) |",
+        "|---|---|---|---|---|---|",
+    ]
+    for w in found:
+        r = w.results
+        ours, owl = r.get("ours", {}), r.get("owlrl") or {}
+        dg, ox, rl = r.get("dealgraph", {}), r.get("oxigraph", {}), r.get("rdflib", {})
+        owl_ratio = (
+            ratio(owl.get("reason"), ours.get("reason"))
+            if "reason" in owl
+            else ("timeout" if "timeout" in owl else "–")
+        )
+        lines.append(
+            f"| {w.name} | {w.triples:,} | {owl_ratio} | {ratio(dg.get('p50_ms'), ox.get('p50_ms'))} | "
+            f"{ratio(dg.get('rps8'), ox.get('rps8'))} | {ratio(dg.get('rps8'), rl.get('rps8'))} |"
+        )
+    lines += [
+        "",
+        "## Measurements",
+        "",
+        "| workload | inference ours (s) | inference owlrl (s) | inferred | cold start (s) | warm start (s) | serve peak (MiB) | build peak (MiB) |",
+        "|---|---|---|---|---|---|---|---|",
+    ]
+    for w in found:
+        r = w.results
+        ours, owl = r.get("ours", {}), r.get("owlrl") or {}
+        owl_s = (
+            f"{owl['reason']:.2f}"
+            if "reason" in owl
+            else ("> " + str(owl["timeout"]) if "timeout" in owl else "not run")
+        )
+        lines.append(
+            f"| {w.name} | {ours.get('reason', 0):.2f} | {owl_s} | {ours.get('inferred', 0):,} | {r.get('cold_s', 0):.1f} | "
+            f"{r.get('warm_s', 0):.1f} | {r.get('serve_peak_mb', 0):.0f} | {ours.get('peak_mb', 0):.0f} |"
+        )
+    lines += [
+        "",
+        "| workload | server | rows per query | p50 (ms) | p99 (ms) | req/s, 1 client | req/s, 8 clients |",
+        "|---|---|---|---|---|---|---|",
+    ]
+    for w in found:
+        for name in ("dealgraph", "oxigraph", "rdflib"):
+            m = w.results.get(name)
+            if m:
+                rows = "/".join(map(str, m["rows"]))
+                lines.append(
+                    f"| {w.name} | {name} | {rows} | {m['p50_ms']:.1f} | {m['p99_ms']:.1f} | {m['rps1']:.0f} | {m['rps8']:.0f} |"
+                )
+    lines += [
+        "",
+        "Inference is the whole reasoning step (OWL 2 RL closure and domain rules to their fixpoint, writing the",
+        "inferred and explanations graphs), without SHACL validation; both engines run the same pipeline.",
+        "Queries select by organization (the largest acquirer): acquisitions, `dg:controls`, ownership periods,",
+        "sent as the same SPARQL text to each server's SPARQL endpoint. Oxigraph serves dealgraph's own",
+        f"store folder read-only. owlrl is run up to {args.owlrl_cap:,} triples, rdflib-endpoint up to {args.rdflib_cap:,}.",
+        "",
+        "![cost against size](cost-vs-size.png)",
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def plot(found: list[Workload], path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    sized = [w for w in found if w.triples]
+    figure, axes = plt.subplots(1, 2, figsize=(10, 4))
+    xs = [w.triples for w in sized]
+    axes[0].loglog(xs, [w.results["ours"]["reason"] for w in sized], "o-", label="inference, ours")
+    owl = [(w.triples, w.results["owlrl"]["reason"]) for w in sized if "reason" in (w.results.get("owlrl") or {})]
+    if owl:
+        axes[0].loglog(*zip(*owl, strict=True), "s--", label="inference, owlrl")
+    axes[0].loglog(xs, [w.results["cold_s"] for w in sized], "^-", label="cold start, ours")
+    axes[0].loglog(xs, [w.results["warm_s"] for w in sized], "v-", label="warm start, ours")
+    axes[0].set_xlabel("asserted triples")
+    axes[0].set_ylabel("seconds")
+    axes[0].legend()
+    for name, marker in (("dealgraph", "o-"), ("oxigraph", "s--"), ("rdflib", "^:")):
+        points = [(w.triples, w.results[name]["p50_ms"]) for w in sized if name in w.results]
+        if points:
+            axes[1].loglog(*zip(*points, strict=True), marker, label=f"{name} p50")
+    axes[1].set_xlabel("asserted triples")
+    axes[1].set_ylabel("query latency (ms)")
+    axes[1].legend()
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
+    parser.add_argument("--no-crunchbase", dest="crunchbase", action="store_false")
+    parser.add_argument("--owlrl-cap", type=int, default=110_000)
+    parser.add_argument("--owlrl-timeout", type=float, default=900)
+    parser.add_argument("--rdflib-cap", type=int, default=110_000)
+    parser.add_argument("--seconds", type=float, default=8, help="Seconds of each throughput measurement.")
+    parser.add_argument("--results", type=Path, default=HERE / "RESULTS.md")
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="dealgraph-bench-") as tmp:
+        folder = Path(tmp)
+        found = workloads(args.sizes, args.crunchbase, folder)
+        for workload in found:
+            run(workload, folder, args)
+            args.results.write_text(report(found, args), encoding="utf-8")
+        (HERE / "RESULTS.json").write_text(json.dumps({w.name: w.results for w in found}, indent=1), encoding="utf-8")
+        plot(found, HERE / "cost-vs-size.png")
+    print(args.results.read_text(encoding="utf-8"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,262 @@
+"""Writes to the served dataset: tried on a scratch copy, checked, then applied at once.
+
+Every write (a SPARQL 1.1 Update, or a Graph Store Protocol PUT/POST/DELETE) goes
+the same way, one at a time (a lock):
+
+1. **Scratch copy.** The whole dataset is copied into an in-memory store (blank
+   nodes keep their identity) and the write runs there. In an update, the default
+   graph is ``…/graph/user``, as a triple store's own default graph is: ``INSERT
+   DATA { … }`` adds to it and a ``WHERE`` without ``GRAPH`` reads it; other graphs
+   are reached with ``GRAPH`` or ``USING``.
+2. **What changed**, graph by graph, is the difference between the copy and the store.
+   A write that would change the ontology or a derived graph (inferred,
+   explanations) is refused whole.
+3. **Checks.** The asserted graphs of the copy are validated against the SHACL shapes
+   (violations the data already had do not count against a write), then reasoned
+   over from scratch, which rebuilds the inferred and explanations graphs and finds
+   inconsistencies. Any failure refuses the write; nothing has touched the store.
+   Re-deriving everything takes about 2 s on the shipped data: simple and always
+   right, to be replaced by incremental reasoning when the data grows.
+4. **Apply.** The changes to the asserted graphs and to the derived graphs go into
+   the store in one transaction (:meth:`dealgraph.store.OxigraphStore.apply`), the
+   store is flushed to disk, the write is logged, and only then is it acknowledged:
+   a ``kill -9`` after the answer loses nothing. The store's version grows once, so
+   query workers and caches see the dataset before or after the write, never between.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from rdflib import Graph
+from rdflib.term import Node
+
+from .persistence import append_line
+from .reason import reason
+from .store import Changes, OxigraphStore, to_rdflib
+from .validate import ValidationError, Violation, check_graph
+from .vocab import DERIVED_GRAPHS, ONTOLOGY_GRAPH, USER_GRAPH
+
+log = logging.getLogger("dealgraph.writes")
+
+#: Graphs no write may change: the ontology, and what reasoning derives.
+PROTECTED_GRAPHS = (ONTOLOGY_GRAPH, *DERIVED_GRAPHS)
+
+
+class WriteRefused(ValueError):
+    """A write that was not applied; the dataset is unchanged."""
+
+
+class ProtectedGraph(WriteRefused):
+    """A write that would change the ontology graph or a derived graph."""
+
+
+class WriteBusy(WriteRefused):
+    """Other writes held the lock for longer than this one could wait."""
+
+
+@dataclass(frozen=True)
+class WriteReport:
+    """What one write did: triples added and removed per graph, asserted and derived."""
+
+    kind: str
+    who: str
+    graphs: dict[str, dict[str, int]]
+    derived: dict[str, dict[str, int]]
+    version: int
+    seconds: float
+
+    def as_json(self) -> dict:
+        return {
+            "kind": self.kind,
+            "graphs": self.graphs,
+            "derived": self.derived,
+            "version": self.version,
+            "seconds": round(self.seconds, 3),
+        }
+
+
+def token_fingerprint(token: str) -> str:
+    """A short, stable name for a token in logs that does not give the token away."""
+    return "token:" + hashlib.sha256(token.encode("utf-8")).hexdigest()[:12]
+
+
+class Writer:
+    """The one way the served dataset changes; see the module description."""
+
+    def __init__(
+        self,
+        store: OxigraphStore,
+        shapes: Path | Graph | None,
+        write_log: Path | None = None,
+        lock_timeout: float = 30.0,
+    ):
+        self.store = store
+        self.shapes = shapes if shapes is None or isinstance(shapes, Graph) else Graph().parse(shapes)
+        self.write_log = write_log
+        self.lock_timeout = lock_timeout
+        self._lock = threading.Lock()
+        #: The store version last validated, its union of asserted triples, its violations.
+        self._checked: tuple[int, Graph, set] | None = None
+
+    # ------------------------------------------------------------ the writes
+
+    def update(self, sparql: str, who: str, base_iri: str | None = None) -> WriteReport:
+        """Run a SPARQL 1.1 Update (its default graph is ``…/graph/user``)."""
+
+        def change(scratch: OxigraphStore) -> None:
+            before = scratch.triples(USER_GRAPH)
+            scratch.add_quads((s, p, o, None) for s, p, o in before)
+            scratch.update(sparql, base_iri=base_iri)
+            default, named = scratch.triples(None), scratch.triples(USER_GRAPH)
+            # A triple stays if neither view of the user graph removed it; it is new if either added it.
+            after = (default & named) | (default - before) | (named - before)
+            scratch.clear_default_graph()
+            scratch.replace_graph(USER_GRAPH, after)
+
+        return self._write("update", who, change)
+
+    def replace_graph(self, graph: Node, data: bytes, format: str, who: str) -> WriteReport:
+        """Graph Store PUT: *graph* holds exactly the parsed *data* afterwards."""
+
+        def change(scratch: OxigraphStore) -> None:
+            scratch.remove_graphs([graph])
+            scratch.parse_into(data, format, graph)
+
+        return self._write("store-put", who, change)
+
+    def add_to_graph(self, graph: Node, data: bytes, format: str, who: str) -> WriteReport:
+        """Graph Store POST: the parsed *data* is added to *graph*."""
+        return self._write("store-post", who, lambda scratch: scratch.parse_into(data, format, graph))
+
+    def drop_graph(self, graph: Node, who: str) -> WriteReport:
+        """Graph Store DELETE: *graph* and its triples go away."""
+        return self._write("store-delete", who, lambda scratch: scratch.remove_graphs([graph]))
+
+    # ------------------------------------------------------------ the one path every write takes
+
+    def _write(self, kind: str, who: str, change: Callable[[OxigraphStore], None]) -> WriteReport:
+        if not self._lock.acquire(timeout=self.lock_timeout):
+            raise WriteBusy(f"other writes kept the dataset busy for {self.lock_timeout:g} s; try again later")
+        started = time.perf_counter()
+        try:
+            report = self._checked_write(kind, who, change, started)
+        except ValueError as error:  # WriteRefused, ValidationError, InconsistencyError, syntax errors
+            self._log({"kind": kind, "who": who, "outcome": "refused", "reason": str(error)[:2000]})
+            raise
+        finally:
+            self._lock.release()
+        self._log({"outcome": "applied", "who": who, **report.as_json()})
+        return report
+
+    def _checked_write(
+        self, kind: str, who: str, change: Callable[[OxigraphStore], None], started: float
+    ) -> WriteReport:
+        scratch = self.store.copy()
+        change(scratch)
+        changes = self.store.changes_to(scratch)
+        touched = sorted(changes.graphs & {str(g) for g in PROTECTED_GRAPHS})
+        if touched:
+            raise ProtectedGraph(
+                f"this write would change {', '.join(touched)}; the ontology and the graphs reasoning derives "
+                "cannot be written (write to …/graph/user or another data graph)"
+            )
+        if "" in changes.graphs:  # the update's default graph went to …/graph/user; nothing else may land there
+            raise WriteRefused("this write would change the store's own default graph")
+        if not changes:
+            return WriteReport(kind, who, {}, {}, self.store.version, time.perf_counter() - started)
+        with self._validated(scratch, changes):
+            scratch.remove_graphs(DERIVED_GRAPHS)
+            reason(scratch)
+            derived = self.store.changes_to(scratch, graphs=[str(g) for g in DERIVED_GRAPHS])
+            self.store.apply(changes | derived)
+            self.store.flush()
+        return WriteReport(
+            kind, who, changes.counts(), derived.counts(), self.store.version, time.perf_counter() - started
+        )
+
+    @contextmanager
+    def _validated(self, scratch: OxigraphStore, changes: Changes) -> Iterator[None]:
+        """Refuse the write if the copy breaks a shape the stored data did not; then run the body.
+
+        Validation reads one in-memory union of the asserted triples, kept from write to
+        write and changed by each write's triples only (building it takes longer than
+        validating it). If the write fails, the union is put back as it was.
+        """
+        if self.shapes is None:
+            yield
+            return
+        union, known = self._union_and_violations()
+        added = {t for t in _triples(changes.added) if t not in union}  # not new if another graph states it
+        derived = {str(g) for g in DERIVED_GRAPHS}
+        removed = {t for t in _triples(changes.removed) if not scratch.graphs_containing(t) - derived}
+        for triple in added:
+            union.add(triple)
+        for triple in removed:
+            union.remove(triple)
+        try:
+            found = self._violations(union, scratch)
+            new = [v for v in found if _key(v) not in known]
+            if new:
+                raise ValidationError(new)
+            yield
+        except BaseException:
+            for triple in added:
+                union.remove(triple)
+            for triple in removed:
+                union.add(triple)
+            raise
+        self._checked = (self.store.version, union, {_key(v) for v in found})
+
+    def _union_and_violations(self) -> tuple[Graph, set]:
+        """The union of the stored asserted triples, and its violations (none, usually)."""
+        version = self.store.version
+        if self._checked is None or self._checked[0] != version:
+            union = Graph()
+            for s, p, o, g in self.store.quads():
+                if g not in DERIVED_GRAPHS:
+                    union.add((s, p, o))
+            found = self._violations(union, self.store)
+            self._checked = (version, union, {_key(v) for v in found})
+        return self._checked[1], self._checked[2]
+
+    def _violations(self, union: Graph, store: OxigraphStore) -> list[Violation]:
+        found = check_graph(union, self.shapes, store.graphs_stating)
+        return [v for v in found if v.severity == "Violation"]
+
+    # ------------------------------------------------------------ the log
+
+    def _log(self, record: dict) -> None:
+        """Every write attempt with a valid token: to standard error and the write log."""
+        record = {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **record}
+        log.info("write %s", record)
+        if self.write_log is not None:
+            append_line(self.write_log, record)
+
+
+def _triples(quads_by_graph: dict[str, frozenset]) -> set:
+    """The rdflib triples of engine quads (graph left out), for the validation union."""
+    quads = [q for qs in quads_by_graph.values() for q in qs]
+    return {(to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)) for q in quads}
+
+
+def _key(violation: Violation) -> tuple:
+    return (violation.focus, violation.path, violation.value, violation.message)
+
+
+__all__ = [
+    "PROTECTED_GRAPHS",
+    "ProtectedGraph",
+    "WriteBusy",
+    "WriteRefused",
+    "WriteReport",
+    "Writer",
+    "token_fingerprint",
+]

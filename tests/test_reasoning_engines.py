@@ -1,0 +1,128 @@
+"""The fast OWL 2 RL engine derives what owlrl derives, incrementally after writes, and explains itself."""
+
+from __future__ import annotations
+
+import importlib
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from rdflib import OWL, RDF, Graph, Namespace, URIRef
+
+from dealgraph import InconsistencyError, Settings, build
+from dealgraph.explain import why
+from dealgraph.vocab import EXPLANATIONS_GRAPH, INFERRED_GRAPH, USER_GRAPH
+
+reasoning = importlib.import_module("dealgraph.reason")
+FEATURES = Path(__file__).parent / "data" / "owl2rl-features.ttl"
+EX = Namespace("http://example.org/rl#")
+DG = Namespace("https://w3id.org/dealgraph/ontology#")
+ORG = Namespace("https://w3id.org/dealgraph/id/org/")
+QUIET = {"progress": lambda message: None}
+
+
+def inferred(store) -> set:
+    return {(s, p, o) for s, p, o, _ in store.quads(INFERRED_GRAPH)}
+
+
+def test_the_fast_engine_derives_what_owlrl_derives_for_every_owl2rl_rule_family():
+    triples = list(Graph().parse(FEATURES))
+    fast, reference = reasoning.owl_closure(triples, "fast"), reasoning.owl_closure(triples, "owlrl")
+    assert fast == reference
+    for expected in [
+        (EX.ed, EX.uncleOf, EX.cid),  # prp-spo2
+        (EX.c1, OWL.sameAs, EX.c2),  # prp-key
+        (EX.s1, OWL.sameAs, EX.s2),  # cls-maxc2
+        (EX.b3, OWL.sameAs, EX.b4),  # cls-maxqc3
+        (EX.mon, RDF.type, EX.Weekday),  # cls-oo
+        (EX.hasPuppy, URIRef("http://www.w3.org/2000/01/rdf-schema#domain"), EX.Animal),  # scm-dom2 + scm-dom1
+        (EX.hasKid, URIRef("http://www.w3.org/2000/01/rdf-schema#subPropertyOf"), EX.hasRelative),  # scm-eqp1 + spo
+        (EX.ivy, RDF.type, EX.DogOwner),  # cls-svf1
+        (EX.kale, RDF.type, EX.Plant),  # cls-avf
+    ]:
+        assert expected in fast
+
+
+def test_the_fast_engine_derives_what_owlrl_derives_on_the_shipped_data():
+    store = build(Settings(), **QUIET).store
+    fast = inferred(store)
+    reasoning.reason(store, engine="owlrl")
+    assert fast == inferred(store)
+    assert len(fast) > 300
+
+
+def test_the_fast_engine_derives_what_owlrl_derives_on_a_sample_of_the_crunchbase_import(crunchbase_sample):
+    settings = Settings(data=(crunchbase_sample.ontology, crunchbase_sample.output))
+    store = build(settings, **QUIET).store
+    fast = inferred(store)
+    reasoning.reason(store, engine="owlrl")
+    assert fast == inferred(store)
+    owns = [t for t in fast if t[1] == DG.owns]
+    assert len(owns) > 100
+
+
+def test_the_fast_engine_finds_the_contradictions_owl2rl_defines():
+    base = [(DG.Completed, OWL.sameAs, DG.Failed), (DG.Completed, OWL.differentFrom, DG.Failed)]
+    for engine in ("fast", "owlrl"):
+        with pytest.raises(InconsistencyError) as caught:
+            reasoning.owl_closure(base, engine)
+        assert "Completed" in str(caught.value) and "Failed" in str(caught.value)
+    disjoint = [(EX.Cat, OWL.disjointWith, EX.Dog), (EX.tom, RDF.type, EX.Cat), (EX.tom, RDF.type, EX.Dog)]
+    with pytest.raises(InconsistencyError, match="cax-dw"):
+        reasoning.owl_closure(disjoint, "fast")
+
+
+def test_an_added_acquisition_is_reasoned_over_incrementally_with_the_same_result_as_from_scratch():
+    store = build(Settings(update_token="t"), **QUIET).store
+    deal, buyer, bought = URIRef("https://w3id.org/dealgraph/id/deal/test-1"), ORG["acme"], ORG["alapage"]
+    quads = [
+        (deal, DG.acquirer, buyer, USER_GRAPH),
+        (deal, DG.target, bought, USER_GRAPH),
+        (deal, DG.outcome, DG.Completed, USER_GRAPH),
+        (deal, URIRef("http://www.w3.org/2000/01/rdf-schema#label"), URIRef("urn:x"), USER_GRAPH),
+    ]
+    store.add_quads(quads)
+    report = reasoning.reason_after_write(store, added=quads)
+    assert report.owl_triples > 0 and report.rounds >= 1
+    incremental = inferred(store)
+    assert (buyer, DG.owns, bought) in incremental and (bought, DG.ownedBy, buyer) in incremental
+    reasoning.reason(store)
+    assert incremental == inferred(store)
+
+
+def test_a_removal_is_reasoned_over_from_scratch():
+    store = build(Settings(update_token="t"), **QUIET).store
+    quad = (URIRef("https://w3id.org/dealgraph/id/deal/alapage-1999"), DG.outcome, DG.Completed, None)
+    graphs = [g for s, p, o, g in store.quads() if (s, p, o) == quad[:3]]
+    store.update(f"DELETE DATA {{ GRAPH <{graphs[0]}> {{ <{quad[0]}> dg:outcome dg:Completed }} }}")
+    reasoning.reason_after_write(store, removed=[(*quad[:3], graphs[0])])
+    assert (ORG["france-telecom"], DG.owns, ORG.alapage) not in inferred(store)
+
+
+def test_why_explains_an_owl_triple_by_its_owl2rl_rule_and_premises(knowledge_graph):
+    reasons = why(knowledge_graph.store, (ORG.alapage, DG.ownedBy, ORG["france-telecom"]))
+    assert [r.rule for r in reasons] == ["prp-inv1"]
+    premises = [p for p, _ in reasons[0].premises]
+    assert (DG.ownedBy, OWL.inverseOf, DG.owns) in premises
+    assert (ORG["france-telecom"], DG.owns, ORG.alapage) in premises
+
+
+def test_why_prints_a_domain_rule_and_its_stored_premises():
+    done = subprocess.run(
+        [sys.executable, "-m", "dealgraph", "why", "id:org/france-telecom", "dg:owns", "id:org/alapage"],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 0, done.stderr
+    assert "ownership-from-acquisition" in done.stdout
+    assert "dg:acquirer <https://w3id.org/dealgraph/id/org/france-telecom>" in done.stdout
+    assert "[jdn-2008-09-12]" in done.stdout
+
+
+def test_rule_explanations_share_premise_statements(knowledge_graph):
+    rows = knowledge_graph.select(
+        f"""SELECT ?premise (COUNT(DISTINCT ?e) AS ?uses) WHERE {{ GRAPH <{EXPLANATIONS_GRAPH}> {{
+              ?e dg:premise ?premise }} }} GROUP BY ?premise HAVING (COUNT(DISTINCT ?e) > 1)"""
+    )
+    assert rows, "a deal's premises should be stated once and shared by its conclusions"
