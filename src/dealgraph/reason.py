@@ -184,8 +184,12 @@ def _count(store: OxigraphStore, graph: URIRef) -> int:
     return int(next(result.rows())["n"])
 
 
-def _triples_of(store: OxigraphStore, graph: URIRef) -> list[Triple]:
-    """The triples of *graph* as rdflib terms, each distinct IRI converted once."""
+def _select_triples(store: OxigraphStore, query: str) -> list[Triple]:
+    """The ``?s ?p ?o`` rows of *query* as rdflib terms.
+
+    Read as the engine's own terms and converted once per distinct term (a predicate or
+    a class recurs thousands of times), which is most of the cost at this size.
+    """
     terms: dict = {}
 
     def term(value) -> Node:
@@ -194,8 +198,12 @@ def _triples_of(store: OxigraphStore, graph: URIRef) -> list[Triple]:
             found = terms[value] = to_rdflib(value)
         return found
 
-    query = f"SELECT ?s ?p ?o WHERE {{ GRAPH {graph.n3()} {{ ?s ?p ?o }} }}"
     return [(term(row[0]), term(row[1]), term(row[2])) for row in store.query(query).raw]
+
+
+def _triples_of(store: OxigraphStore, graph: URIRef) -> list[Triple]:
+    """The triples of *graph* as rdflib terms."""
+    return _select_triples(store, f"SELECT ?s ?p ?o WHERE {{ GRAPH {graph.n3()} {{ ?s ?p ?o }} }}")
 
 
 def apply_rules(store: OxigraphStore, rules: list[Rule], report: ReasoningReport) -> list[Triple]:
@@ -218,22 +226,9 @@ def apply_rules(store: OxigraphStore, rules: list[Rule], report: ReasoningReport
 
 
 def asserted_triples(store: OxigraphStore) -> list[Triple]:
-    """The triples reasoning reads: every graph but its own output and the Wikidata snapshot.
-
-    Read as the engine's own terms and converted once per distinct term (a predicate or
-    a class recurs thousands of times), which is most of the cost at this size.
-    """
+    """The triples reasoning reads: every graph but its own output and the Wikidata snapshot."""
     skipped = ", ".join(g.n3() for g in _NOT_REASONED_OVER)
-    query = f"SELECT ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g NOT IN ({skipped})) }}"
-    terms: dict = {}
-
-    def term(value) -> Node:
-        found = terms.get(value)
-        if found is None:
-            found = terms[value] = to_rdflib(value)
-        return found
-
-    return [(term(row[0]), term(row[1]), term(row[2])) for row in store.query(query).raw]
+    return _select_triples(store, f"SELECT ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g NOT IN ({skipped})) }}")
 
 
 @dataclass

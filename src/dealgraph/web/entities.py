@@ -11,7 +11,7 @@ An IRI with no triples is a 404.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template
 
 from ..vocab import DG, ID
 from . import facts, formats
@@ -23,10 +23,7 @@ from .pictures import alt_text
 bp = Blueprint("entities", __name__, template_folder="templates")
 
 #: The representations of a resource, HTML first: a browser (or ``*/*``) gets the page.
-OFFERED = tuple(
-    next(f for f in formats.GRAPH_FORMATS if f.name == name)
-    for name in ("html", "turtle", "jsonld", "ntriples", "rdfxml")
-)
+OFFERED = formats.RESOURCE_FORMATS
 _BY_NAME = {f.name: f for f in OFFERED}
 _EXTENSIONS = {"turtle": "ttl", "jsonld": "jsonld", "ntriples": "nt", "rdfxml": "rdf"}
 
@@ -39,17 +36,6 @@ def describe_query(iri) -> str:
     )
 
 
-def _chosen() -> formats.Format:
-    try:
-        chosen = formats.choose(request.args.get("format"), request.accept_mimetypes, OFFERED)
-    except formats.UnknownFormat as error:
-        raise ApiError(400, "Bad Request", str(error)) from None
-    if chosen is None:
-        offered = formats.offered_media_types(OFFERED)
-        raise ApiError(406, "Not Acceptable", f"a resource is described in {', '.join(offered)}", offered=offered)
-    return chosen
-
-
 def _alternates(path: str) -> str:
     return ", ".join(f'</id/{path}?format={f.name}>; rel="alternate"; type="{f.media_type}"' for f in OFFERED)
 
@@ -60,7 +46,7 @@ def describe(path: str) -> Response:
     iri = checked_iri(str(ID) + path)
     if iri is None or not ask(f"ASK {{ {values('this', [iri])} ?this ?p ?o }}"):
         raise ApiError(404, "Not Found", f"nothing is known about <{ID}{path}>")
-    chosen = _chosen()
+    chosen = formats.requested(OFFERED, "a resource is described in")
     if chosen.name == "html":
         body = _page(iri, path)
     else:

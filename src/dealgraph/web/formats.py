@@ -12,7 +12,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from flask import request
 from werkzeug.datastructures import MIMEAccept
+
+from .errors import ApiError
 
 
 @dataclass(frozen=True)
@@ -96,3 +99,26 @@ def choose(format_parameter: str | None, accept: MIMEAccept, offered: Sequence[F
 
 def offered_media_types(offered: Sequence[Format]) -> list[str]:
     return [f.media_type for f in offered]
+
+
+#: The representations of a described resource (an entity, the ontology), HTML first:
+#: a browser, or a client that accepts ``*/*``, gets the page.
+RESOURCE_FORMATS = tuple(
+    next(f for f in GRAPH_FORMATS if f.name == name) for name in ("html", "turtle", "jsonld", "ntriples", "rdfxml")
+)
+
+
+def requested(offered: Sequence[Format], answers_in: str) -> Format:
+    """The format this request asks for among *offered*: ``?format=`` first, then ``Accept``.
+
+    An unknown ``format`` name is a 400; an ``Accept`` nothing offered satisfies is a 406
+    whose message (``"<answers_in> text/turtle, …"``) and body list what is offered.
+    """
+    try:
+        chosen = choose(request.args.get("format"), request.accept_mimetypes, offered)
+    except UnknownFormat as error:
+        raise ApiError(400, "Bad Request", str(error)) from None
+    if chosen is None:
+        media_types = offered_media_types(offered)
+        raise ApiError(406, "Not Acceptable", f"{answers_in} {', '.join(media_types)}", offered=media_types)
+    return chosen

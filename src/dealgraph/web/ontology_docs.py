@@ -13,23 +13,19 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass, field
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template
 from rdflib import OWL, RDF, RDFS, SKOS, Graph, URIRef
 from rdflib.namespace import DCTERMS
 
 from ..config import shipped_ontology
 from ..vocab import DG
 from . import formats
-from .errors import ApiError
 from .facts import href, short
 from .i18n import LANGUAGES, language, pick_literal, words
 
 bp = Blueprint("ontology_docs", __name__, template_folder="templates")
 
-OFFERED = tuple(
-    next(f for f in formats.GRAPH_FORMATS if f.name == name)
-    for name in ("html", "turtle", "jsonld", "ntriples", "rdfxml")
-)
+OFFERED = formats.RESOURCE_FORMATS
 _RDFLIB_FORMATS = {"ntriples": "nt", "jsonld": "json-ld", "rdfxml": "xml"}
 
 #: Sections of the page: the template's title key and the OWL type of their terms.
@@ -128,13 +124,7 @@ def _header(graph: Graph, lang: str) -> dict[str, str]:
 @bp.route("/ontology")
 def ontology() -> Response:
     """The ontology: documentation for browsers, RDF by ``Accept`` or ``?format=``."""
-    try:
-        chosen = formats.choose(request.args.get("format"), request.accept_mimetypes, OFFERED)
-    except formats.UnknownFormat as error:
-        raise ApiError(400, "Bad Request", str(error)) from None
-    if chosen is None:
-        offered = formats.offered_media_types(OFFERED)
-        raise ApiError(406, "Not Acceptable", f"the ontology is offered as {', '.join(offered)}", offered=offered)
+    chosen = formats.requested(OFFERED, "the ontology is offered as")
     graph = ontology_graph()
     if chosen.name == "turtle":
         body: bytes | str = shipped_ontology().read_bytes()

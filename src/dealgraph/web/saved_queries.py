@@ -128,13 +128,7 @@ def run_query(name: str) -> Response:
     query = queries().get(name)
     if query is None:
         raise ApiError(404, "Not Found", f"there is no saved query {name!r}; GET /queries lists them")
-    try:
-        chosen = formats.choose(request.args.get("format"), request.accept_mimetypes, formats.SOLUTION_FORMATS)
-    except formats.UnknownFormat as error:
-        raise ApiError(400, "Bad Request", str(error)) from None
-    if chosen is None:
-        offered = formats.offered_media_types(formats.SOLUTION_FORMATS)
-        raise ApiError(406, "Not Acceptable", f"a saved query answers in {', '.join(offered)}", offered=offered)
+    chosen = formats.requested(formats.SOLUTION_FORMATS, "a saved query answers in")
     page = _page_number("page", 1)
     per_page = _page_number("per_page", DEFAULT_PER_PAGE, MAX_PER_PAGE)
     given = _given()
