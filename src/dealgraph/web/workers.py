@@ -224,6 +224,8 @@ class _Worker:
         self.process.start()
         child.close()
         self.version: int | None = None
+        self._kill_lock = threading.Lock()
+        self._killed = False
 
     def load(self, snapshot: Snapshot) -> None:
         if snapshot.remote is not None:
@@ -245,6 +247,12 @@ class _Worker:
         return self.connection.recv()
 
     def kill(self) -> None:
+        """Stop the process for good; safe to call twice, and from two threads at once
+        (a request past its deadline and a shutdown may both end the same worker)."""
+        with self._kill_lock:
+            if self._killed:
+                return
+            self._killed = True
         self.process.kill()
         self.process.join(5)
         self.connection.close()
