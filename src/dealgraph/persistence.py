@@ -69,6 +69,19 @@ def _holds_a_store(folder: Path) -> bool:
     return folder.is_dir() and any(folder.iterdir())
 
 
+def _copy_store(source_folder: Path, target_folder: Path) -> int:
+    """Copy an Oxigraph store and its write log into a new folder; returns its quads.
+
+    Oxigraph's own backup is a consistent checkpoint, also while a server writes.
+    """
+    target_folder.parent.mkdir(parents=True, exist_ok=True)
+    source = OxigraphStore(source_folder, read_only=True)
+    source.backup(target_folder)
+    if (source_folder / WRITE_LOG).is_file():
+        shutil.copy2(source_folder / WRITE_LOG, target_folder / WRITE_LOG)
+    return len(source)
+
+
 def backup(store_folder: Path, target: Path) -> int:
     """Copy the complete store in *store_folder* to the new folder *target*; returns its quads.
 
@@ -81,12 +94,7 @@ def backup(store_folder: Path, target: Path) -> int:
         raise StoreError(f"{target} already exists and is not empty; back up into a new folder")
     if target.exists():
         target.rmdir()
-    target.parent.mkdir(parents=True, exist_ok=True)
-    source = OxigraphStore(store_folder, read_only=True)
-    source.backup(target)
-    quads = len(source)
-    if (store_folder / WRITE_LOG).is_file():
-        shutil.copy2(store_folder / WRITE_LOG, target / WRITE_LOG)
+    quads = _copy_store(store_folder, target)
     mark_complete(target, backup_of=str(store_folder.resolve()), quads=quads)
     return quads
 
@@ -113,12 +121,7 @@ def restore(backup_folder: Path, store_folder: Path, force: bool = False) -> int
         shutil.rmtree(store_folder)
     elif store_folder.exists():
         store_folder.rmdir()
-    store_folder.parent.mkdir(parents=True, exist_ok=True)
-    source = OxigraphStore(backup_folder, read_only=True)
-    source.backup(store_folder)
-    quads = len(source)
-    if (backup_folder / WRITE_LOG).is_file():
-        shutil.copy2(backup_folder / WRITE_LOG, store_folder / WRITE_LOG)
+    quads = _copy_store(backup_folder, store_folder)
     append_line(
         store_folder / WRITE_LOG,
         {"at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), "kind": "restore", "from": str(backup_folder.resolve())},
