@@ -97,3 +97,17 @@ def init_app(app: Flask, settings: Settings) -> None:
                 headers={"Retry-After": str(math.ceil(wait))},
             )
         return None
+
+
+def utf8_body(what: str) -> str:
+    """The request body as text, for a body that must be UTF-8 (a query, an update).
+
+    Another declared charset is a 415 and undecodable bytes a 400, each naming *what*.
+    """
+    charset = request.mimetype_params.get("charset", "utf-8").lower()
+    if charset not in ("utf-8", "utf8"):
+        raise ApiError(415, "Unsupported Media Type", f"{what} must be sent as UTF-8, not {charset}")
+    try:
+        return request.get_data().decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise ApiError(400, "Bad Request", f"{what} is not valid UTF-8: {error}") from None

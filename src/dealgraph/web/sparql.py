@@ -27,6 +27,7 @@ from . import formats
 from .dataset import served
 from .description import service_description
 from .errors import ApiError
+from .limits import utf8_body
 from .operations import cross_origin_read, timing
 from .results import Serialized, page
 from .workers import Failure, Job, PoolBusy, QueryTimeout, WorkerLost
@@ -56,13 +57,7 @@ def _read_query() -> tuple[str | None, list[str], list[str]]:
         queries = form.getlist("query")
         graphs = lambda name: form.getlist(name) + request.args.getlist(name)  # noqa: E731
     elif mimetype == "application/sparql-query":
-        charset = request.mimetype_params.get("charset", "utf-8").lower()
-        if charset not in ("utf-8", "utf8"):
-            raise ApiError(415, "Unsupported Media Type", f"a query must be sent as UTF-8, not {charset}")
-        try:
-            queries = [request.get_data().decode("utf-8")]
-        except UnicodeDecodeError as error:
-            raise ApiError(400, "Bad Request", f"the query is not valid UTF-8: {error}") from None
+        queries = [utf8_body("a query")]
         graphs = request.args.getlist
     elif mimetype == "application/sparql-update":
         raise _update_refused()

@@ -30,6 +30,7 @@ from ..writes import ProtectedGraph, WriteBusy, Writer, WriteRefused, WriteRepor
 from . import formats
 from .dataset import served
 from .errors import ApiError
+from .limits import utf8_body
 from .workers import _syntax_error
 
 bp = Blueprint("writes", __name__)
@@ -121,13 +122,7 @@ def _read_update() -> str:
         if "query" in request.form:
             raise ApiError(400, "Bad Request", "this endpoint runs updates; queries go to /sparql")
     elif mimetype == "application/sparql-update":
-        charset = request.mimetype_params.get("charset", "utf-8").lower()
-        if charset not in ("utf-8", "utf8"):
-            raise ApiError(415, "Unsupported Media Type", f"an update must be sent as UTF-8, not {charset}")
-        try:
-            updates = [request.get_data().decode("utf-8")]
-        except UnicodeDecodeError as error:
-            raise ApiError(400, "Bad Request", f"the update is not valid UTF-8: {error}") from None
+        updates = [utf8_body("an update")]
     else:
         sent = f"a {mimetype} body" if mimetype else "a body without Content-Type"
         offered = ["application/sparql-update", "application/x-www-form-urlencoded"]
