@@ -231,6 +231,7 @@ def test_responses_say_where_the_time_went(endpoint):
     phases = dict(re.findall(r"(\w+);dur=([\d.]+)", response.headers["Server-Timing"]))
     assert {"wait", "query", "total"} <= set(phases)
     assert float(phases["query"]) <= float(phases["total"])
+    assert re.search(r'query;dur=[\d.]+;desc="memory"', response.headers["Server-Timing"])  # the in-memory replica
 
 
 def test_each_request_is_logged_with_status_and_time(endpoint):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import pytest
 from rdflib import URIRef
@@ -40,3 +41,61 @@ def test_a_write_to_the_store_reaches_the_replicas_before_the_next_query(app):
     assert owned(client) == {f"{SUBJECT}-a", f"{SUBJECT}-b"}
     health = json.loads(client.get("/health").data)
     assert health["graphs"][str(USER_GRAPH)] == 2
+
+
+def replica_of(response) -> str:
+    """Which replica answered, from the ``query`` entry of ``Server-Timing``."""
+    timing = next(part for part in response.headers["Server-Timing"].split(", ") if part.startswith("query"))
+    return timing.split('desc="', 1)[1].split('"', 1)[0]
+
+
+def answer_from(client, wanted: str, seconds: float = 60.0) -> set[str]:
+    """Ask until the replica *wanted* answers; its rows."""
+    deadline = time.monotonic() + seconds
+    while True:
+        response = client.get(
+            "/sparql",
+            query_string={"query": f"SELECT ?o WHERE {{ <{SUBJECT}> ?p ?o }}"},
+            headers={"Accept": "application/sparql-results+json"},
+        )
+        assert response.status_code == 200
+        if replica_of(response) == wanted:
+            return {row["o"]["value"] for row in json.loads(response.data)["results"]["bindings"]}
+        assert time.monotonic() < deadline, f"no answer from the {wanted} replica in {seconds} s"
+        time.sleep(0.2)
+
+
+def on_disk_app(folder, memory_replica_quads: int, extra: int = 0):
+    """An app over an on-disk store of ``1 + extra`` quads (only one of them about SUBJECT)."""
+    store = OxigraphStore(folder / "store")
+    owns = URIRef("https://w3id.org/dealgraph/ontology#owns")
+    store.add_quads([(SUBJECT, owns, URIRef(f"{SUBJECT}-a"), USER_GRAPH)])
+    store.add_quads([(URIRef(f"{SUBJECT}-{n}"), owns, SUBJECT, USER_GRAPH) for n in range(extra)])
+    settings = Settings(query_workers=1, shapes=None, store=folder / "store", memory_replica_quads=memory_replica_quads)
+    return create_app(settings, store)
+
+
+def test_an_on_disk_store_is_answered_from_its_checkpoint_then_from_memory_with_the_same_rows(tmp_path):
+    app = on_disk_app(tmp_path, memory_replica_quads=1000)
+    try:
+        client = app.test_client()
+        assert answer_from(client, "checkpoint") == {f"{SUBJECT}-a"}
+        assert answer_from(client, "memory") == {f"{SUBJECT}-a"}
+        # A write makes a new version: its checkpoint answers at once, its memory copy later.
+        store = app.extensions["dealgraph"].store
+        store.update(f"INSERT DATA {{ GRAPH <{USER_GRAPH}> {{ <{SUBJECT}> <urn:p> <{SUBJECT}-b> }} }}")
+        assert answer_from(client, "checkpoint") == {f"{SUBJECT}-a", f"{SUBJECT}-b"}
+        assert answer_from(client, "memory") == {f"{SUBJECT}-a", f"{SUBJECT}-b"}
+    finally:
+        app.extensions["dealgraph"].pool.close()
+
+
+def test_a_dataset_over_the_memory_budget_stays_on_the_checkpoint(tmp_path):
+    app = on_disk_app(tmp_path, memory_replica_quads=10, extra=10)
+    try:
+        client = app.test_client()
+        for _ in range(10):
+            assert answer_from(client, "checkpoint", seconds=1) == {f"{SUBJECT}-a"}
+            time.sleep(0.2)
+    finally:
+        app.extensions["dealgraph"].pool.close()

@@ -113,3 +113,30 @@ def test_backup_and_restore_round_trip(tmp_path):
     finally:
         again.stop()
     assert "restore" in (restored / persistence.WRITE_LOG).read_text()
+
+
+def test_a_restart_reports_the_counts_of_the_first_build_until_a_write_changes_them(tmp_path):
+    store, data = tmp_path / "store", data_file(tmp_path, GOOD)
+    args = ("--store", str(store), "--data", str(data))
+    token = {"DEALGRAPH_UPDATE_TOKEN": "t"}
+
+    def health_after_start(log: str, write: bool = False) -> dict:
+        server = start_dealgraph(tmp_path / log, *args, env=token)
+        try:
+            if write:
+                written = requests.post(server.url + "/update", headers={"Authorization": "Bearer t"}, timeout=60,
+                                        data={"update": 'INSERT DATA { <https://w3id.org/dealgraph/id/org/acme> '
+                                                        '<http://www.w3.org/2004/02/skos/core#altLabel> "ACME" }'})
+                assert written.status_code == 200, written.text
+            return requests.get(server.url + "/health", timeout=30).json()["graphs"]
+        finally:
+            server.stop()
+
+    first = health_after_start("first.log")
+    assert first["https://w3id.org/dealgraph/graph/deals"] == 2
+    assert persistence.recorded_counts(store) == first  # the marker keeps them…
+    assert health_after_start("again.log") == first  # …and a restart answers with them
+    written = health_after_start("write.log", write=True)
+    assert written["https://w3id.org/dealgraph/graph/user"] == 1
+    assert persistence.recorded_counts(store) is None  # a write dropped them: counted again on restart
+    assert health_after_start("after.log") == written

@@ -91,6 +91,10 @@ class Settings:
     #: Worker processes that run queries, each with its own read replica of the
     #: dataset; a query past its deadline costs one of them until it is replaced.
     query_workers: int = 2
+    #: With an on-disk store, each query worker also loads the dataset into memory (3–8×
+    #: faster queries) when it has at most this many quads (about 340 MiB per worker
+    #: per million quads); beyond that, workers read the on-disk checkpoint. 0: never.
+    memory_replica_quads: int = 2_000_000
     #: Seconds ``serve`` waits for requests in flight after SIGTERM/SIGINT.
     shutdown_timeout: float = 10.0
     #: The licence stated for a graph that states none itself (service description).
@@ -141,6 +145,7 @@ _ENV_PARSERS = {
     "cors_origins": str,
     "threads": int,
     "query_workers": int,
+    "memory_replica_quads": int,
     "shutdown_timeout": float,
     "dataset_license": str,
     "dataset_citation": str,

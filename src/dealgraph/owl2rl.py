@@ -352,15 +352,15 @@ class FastClosure:
         #: Every triple given or entailed (given ones included), plain literals plain.
         self.closure: set[Triple] = set()
 
-    def add(self, triples: Iterable[Triple]) -> set[Triple]:
-        """Add *triples* and reason; returns what is entailed now and was not before (given ones included).
+    def add(self, triples: Iterable[Triple]) -> None:
+        """Add *triples* and reason: :attr:`closure` is then everything given or entailed.
 
         Raises InconsistencyError when a ``false`` rule fires.
         """
         before = self.closure
         pending = {t for t in triples if t not in before and not isinstance(t[0], Literal)}
         if not pending:
-            return set()
+            return
         pending |= schema_entailments(list(pending) + _schema(before))
         current = set(before)
         while pending:
@@ -368,11 +368,10 @@ class FastClosure:
             current = set(_normalized(self._reasoner.reason()))
             schema = _schema(current)
             pending = (schema_entailments(schema) | instance_entailments(current, schema)) - current
-        problems = contradictions(current, _schema(current))
+        problems = contradictions(current, schema)  # the schema of the last round is that of current
         if problems:
             raise InconsistencyError(problems)
         self.closure = current
-        return current - before
 
 
 def closure(triples: Iterable[Triple]) -> set[Triple]:

@@ -9,6 +9,9 @@ RocksDB leaves alone:
   (a crash, a kill, bad data): it is never reused, but cleared and built again.
   Later writes need no marker of their own: each one is a single transaction
   (:meth:`dealgraph.store.OxigraphStore.apply`), flushed before it is acknowledged.
+  The marker also keeps the triple count of each graph, so that a restart answers
+  ``/health`` without counting millions of quads; the first write drops them from the
+  marker before it commits (they would go stale), and they are counted again after.
 * ``dealgraph-writes.jsonl`` — the append-only log of writes (:mod:`dealgraph.writes`).
 """
 
@@ -51,6 +54,28 @@ def mark_complete(folder: Path, **facts) -> None:
     """Record that the store in *folder* is complete; call only after ``store.flush()``."""
     record = {"complete": True, "at": time.strftime("%Y-%m-%dT%H:%M:%S%z"), **facts}
     _write_synced(folder / READY_MARKER, json.dumps(record) + "\n")
+
+
+def recorded_counts(folder: Path) -> dict[str, int] | None:
+    """The triples per graph recorded by the first build, if no write has happened since."""
+    try:
+        record = json.loads((folder / READY_MARKER).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    counts = record.get("graphs")
+    return counts if isinstance(counts, dict) else None
+
+
+def forget_counts(folder: Path) -> None:
+    """Drop the recorded counts before a write changes them (once: later writes find none)."""
+    marker = folder / READY_MARKER
+    try:
+        record = json.loads(marker.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return
+    if "graphs" in record:
+        del record["graphs"]
+        _write_synced(marker, json.dumps(record) + "\n")
 
 
 def mark_incomplete(folder: Path) -> None:

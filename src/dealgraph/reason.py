@@ -59,6 +59,8 @@ class ReasoningReport:
     rule_triples: dict[str, int] = field(default_factory=dict)
     rounds: int = 0
     seconds: float = 0.0
+    #: True when only what follows from a write's additions was derived (:func:`reason_after_write`).
+    incremental: bool = False
 
     @property
     def inferred(self) -> int:
@@ -124,9 +126,13 @@ def owlrl_entailments(triples: Iterable[Triple]) -> set[Triple]:
 
 def shown(entailed: Iterable[Triple], given: set[Triple]) -> set[Triple]:
     """What of *entailed* goes to the inferred graph: new, not trivial, and not a copy onto a link."""
-    entailed = set(entailed)
+    if not isinstance(entailed, set | frozenset):
+        entailed = set(entailed)
     external = external_identifiers(itertools.chain(entailed, given))
-    return {t for t in entailed if t not in given and not is_trivial(t) and not is_copy_onto_link(t, external)}
+    new = (t for t in entailed if t not in given and not is_trivial(t))
+    if not external:  # no links to other identifiers: nothing can be a copy onto one
+        return set(new)
+    return {t for t in new if not is_copy_onto_link(t, external)}
 
 
 class OwlClosure:
@@ -213,12 +219,11 @@ def apply_rules(store: OxigraphStore, rules: list[Rule], report: ReasoningReport
     """
     graphs = [str(g) for g in store.graph_names() if g != _NEW] + [str(_NEW)]
     for rule in rules:
-        for _, update in rule.updates(str(_NEW), str(EXPLANATIONS_GRAPH), graphs):
-            before = _count(store, _NEW)
-            store.update(update)
-            added = _count(store, _NEW) - before
-            if added:
-                report.rule_triples[rule.name] = report.rule_triples.get(rule.name, 0) + added
+        before = _count(store, _NEW)
+        store.update(rule.update(str(_NEW), str(EXPLANATIONS_GRAPH), graphs))
+        added = _count(store, _NEW) - before
+        if added:
+            report.rule_triples[rule.name] = report.rule_triples.get(rule.name, 0) + added
     new = _triples_of(store, _NEW)
     if new:
         store.update(f"ADD {_NEW.n3()} TO {INFERRED_GRAPH.n3()} ; DROP SILENT GRAPH {_NEW.n3()}")
@@ -349,7 +354,7 @@ def reason_after_write(
         return ReasoningReport()
     if removed or state is None or engine != "fast":
         return reason(store, rules, progress, engine=engine, keep_state=True)
-    report = ReasoningReport()
+    report = ReasoningReport(incremental=True)
     started = time.perf_counter()
     _derive(store, state, added, report, progress)
     if any(_withdrawn(store, rule) for rule in state.rules if not rule.monotonic):
@@ -371,6 +376,11 @@ def _withdrawn(store: OxigraphStore, rule: Rule) -> bool:
               ?e {DG.rule.n3()} {rule.iri.n3()} ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o }} }}"""
     )
     return any((row["s"], row["p"], row["o"]) not in now for row in recorded.rows())
+
+
+def forget_reasoning_state(store: OxigraphStore) -> None:
+    """Drop the reasoning state kept for *store*: the next write derives everything again."""
+    _STATES.pop(store, None)
 
 
 def move_reasoning_state(source: OxigraphStore, target: OxigraphStore) -> None:

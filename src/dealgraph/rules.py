@@ -49,45 +49,54 @@ class Rule:
     def all_premises(self) -> tuple[Template, ...]:
         return self.premises + self.optional_premises
 
-    def updates(self, inferred: str, explanations: str, graphs: list[str]) -> list[tuple[Template, str]]:
-        """One SPARQL Update per conclusion template: it adds the conclusions that are new, to the
+    def update(self, inferred: str, explanations: str, graphs: list[str]) -> str:
+        """The SPARQL Update that fires this rule: it adds the conclusions that are new to the
         graph *inferred*, each with its explanation (rule and premises) in *explanations*.
         The rule reads the union of *graphs* (``USING``: an update's own default graph is
         the store's default graph, not the union that queries see).
 
-        This is how a rule runs where the data is, on any SPARQL 1.1 store. An explanation
-        node's IRI comes from its triple, a premise's from its own triple, so that premises
-        shared by several conclusions are written once; a premise or conclusion with a
-        blank node gets a blank node instead. A template whose variables the solution
-        leaves unbound adds nothing (an absent optional premise).
+        This is how a rule runs where the data is, on any SPARQL 1.1 store. The premises
+        are matched once for all conclusion templates (one update per template matched
+        them once each: six times for a six-conclusion rule). Each template gets its own
+        variables, bound only when its conclusion is new — a template whose variables the
+        solution leaves unbound (an absent optional premise) adds nothing — and an
+        INSERT skips every triple with an unbound variable. An explanation node's IRI
+        comes from its triple, a premise's from its own triple, so that premises shared
+        by several conclusions are written once; a premise or conclusion with a blank
+        node gets a blank node instead.
         """
         body = self.query().split("{", 1)[1].rsplit("}", 1)[0]
-        out = []
-        for template in self.conclusions:
-            variables = [part for part in template if part.startswith("?")]
-            bound = " && ".join(f"BOUND({v})" for v in variables) or "true"
-            binds = [f"BIND({_node_for(template, 'explanation')} AS ?_e)"]
-            explanation = [
-                "?_e a dg:Explanation ; dg:rule " + f"<{self.iri}>",
-                f"?_e rdf:subject {template[0]} ; rdf:predicate {_as_iri(template[1])} ; rdf:object {template[2]}",
-            ]
-            for index, premise in enumerate(self.all_premises()):
-                binds.append(f"BIND({_node_for(premise, 'statement')} AS ?_p{index})")
-                explanation.append(f"?_e dg:premise ?_p{index}")
-                explanation.append(
-                    f"?_p{index} rdf:subject {premise[0]} ; rdf:predicate {_as_iri(premise[1])} ; "
-                    f"rdf:object {premise[2]}"
-                )
+        conclusions, explanation, binds = [], [], []
+        for k, template in enumerate(self.conclusions):
             s, p, o = template
-            update = (
-                f"{sparql_prologue()}INSERT {{\n  GRAPH <{inferred}> {{ {s} {p} {o} }}\n"
-                f"  GRAPH <{explanations}> {{\n    " + " .\n    ".join(explanation) + " .\n  }\n}\n"
-                + "".join(f"USING <{g}>\n" for g in graphs)
-                + f"WHERE {{\n  {{ SELECT * WHERE {{ {body} }} }}\n  FILTER({bound})\n"
-                f"  FILTER(!isLITERAL({s}))\n  FILTER NOT EXISTS {{ {s} {p} {o} }}\n  " + "\n  ".join(binds) + "\n}"
+            variables = [part for part in template if part.startswith("?")]
+            bound = [f"BOUND({v})" for v in variables]
+            new = " && ".join([*bound, f"!isLITERAL({s})", f"NOT EXISTS {{ {s} {p} {o} }}"])
+            binds.append(f"BIND(IF({new}, {_node_for(template, 'explanation')}, ?_unbound) AS ?_e{k})")
+            binds.append(f"BIND(IF(BOUND(?_e{k}), {s}, ?_unbound) AS ?_s{k})")
+            conclusions.append(f"?_s{k} {p} {o}")
+            explanation.append(
+                f"?_e{k} a dg:Explanation ; dg:rule <{self.iri}> ; "
+                f"rdf:subject {s} ; rdf:predicate {_as_iri(p)} ; rdf:object {o}"
             )
-            out.append((template, update))
-        return out
+        fired = " || ".join(f"BOUND(?_e{k})" for k in range(len(self.conclusions)))
+        for index, premise in enumerate(self.all_premises()):
+            binds.append(f"BIND(IF({fired}, {_node_for(premise, 'statement')}, ?_unbound) AS ?_p{index})")
+            explanation += [f"?_e{k} dg:premise ?_p{index}" for k in range(len(self.conclusions))]
+            explanation.append(
+                f"?_p{index} rdf:subject {premise[0]} ; rdf:predicate {_as_iri(premise[1])} ; rdf:object {premise[2]}"
+            )
+        return (
+            f"{sparql_prologue()}INSERT {{\n  GRAPH <{inferred}> {{\n    "
+            + " .\n    ".join(conclusions)
+            + f" .\n  }}\n  GRAPH <{explanations}> {{\n    "
+            + " .\n    ".join(explanation)
+            + " .\n  }\n}\n"
+            + "".join(f"USING <{g}>\n" for g in graphs)
+            + f"WHERE {{\n  {{ SELECT * WHERE {{ {body} }} }}\n  "
+            + "\n  ".join(binds)
+            + "\n}"
+        )
 
     @property
     def monotonic(self) -> bool:

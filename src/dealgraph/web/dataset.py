@@ -15,6 +15,7 @@ from dataclasses import dataclass, field, replace
 
 from flask import current_app
 
+from .. import persistence
 from ..config import Settings
 from ..store import OxigraphStore
 from ..writes import Writer
@@ -42,6 +43,13 @@ class ServedDataset:
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _counts: tuple[int, dict[str, int]] | None = None
     _dump: Dump | None = None
+
+    def __post_init__(self) -> None:
+        # A reopened on-disk store: the counts its first build recorded, if nothing was written since.
+        if self.store.path is not None and self.store.version == 0:
+            recorded = persistence.recorded_counts(self.store.path)
+            if recorded is not None:
+                self._counts = (0, recorded)
 
     def graph_counts(self) -> dict[str, int]:
         """Triples per graph at the current version."""

@@ -4,7 +4,7 @@
   error under ``dealgraph serve``): method, path, status, milliseconds, measured
   around the whole WSGI call, body included.
 * ``Server-Timing``: ``total`` plus what the view recorded with :func:`timing`
-  (time waiting for a query worker, time the worker took).
+  (time waiting for a query worker, time the worker took and on which replica).
 * CORS: reads (GET, HEAD, OPTIONS, and POST to views marked :func:`cross_origin_read`,
   like a SPARQL query) are open to ``Settings.cors_origins``; writes never are.
 """
@@ -22,9 +22,9 @@ access_log = logging.getLogger("dealgraph.access")
 _READ_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
-def timing(name: str, seconds: float) -> None:
-    """Record a phase of this request for the ``Server-Timing`` header."""
-    g.setdefault("timings", []).append((name, seconds))
+def timing(name: str, seconds: float, description: str | None = None) -> None:
+    """Record a phase of this request (and what it ran on) for the ``Server-Timing`` header."""
+    g.setdefault("timings", []).append((name, seconds, description))
 
 
 def cross_origin_read(view: Callable) -> Callable:
@@ -78,8 +78,10 @@ def _is_read() -> bool:
 def _add_headers(response: Response) -> Response:
     started = g.get("started")
     if started is not None:
-        phases = [*g.get("timings", []), ("total", time.perf_counter() - started)]
-        response.headers["Server-Timing"] = ", ".join(f"{name};dur={seconds * 1000:.1f}" for name, seconds in phases)
+        phases = [*g.get("timings", []), ("total", time.perf_counter() - started, None)]
+        response.headers["Server-Timing"] = ", ".join(
+            f"{name};dur={seconds * 1000:.1f}" + (f';desc="{what}"' if what else "") for name, seconds, what in phases
+        )
     settings = current_app.config["DEALGRAPH_SETTINGS"]
     origin = _allowed_origin(settings.cors_origins) if settings.cors_origins else None
     if origin and _is_read():

@@ -22,23 +22,20 @@ import threading
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
+from typing import TYPE_CHECKING
 
-import matplotlib
+from flask import Blueprint, Response
+from rdflib import URIRef
 
-matplotlib.use("Agg")
+from ..vocab import DG, ID
+from . import facts
+from .dataset import served
+from .errors import ApiError
+from .i18n import language, term
+from .lookup import checked_iri, select, values
 
-from flask import Blueprint, Response  # noqa: E402
-from matplotlib.backends.backend_agg import FigureCanvasAgg  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.lines import Line2D  # noqa: E402
-from rdflib import URIRef  # noqa: E402
-
-from ..vocab import DG, ID  # noqa: E402
-from . import facts  # noqa: E402
-from .dataset import served  # noqa: E402
-from .errors import ApiError  # noqa: E402
-from .i18n import language, term  # noqa: E402
-from .lookup import checked_iri, select, values  # noqa: E402
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 bp = Blueprint("pictures", __name__)
 
@@ -226,9 +223,19 @@ def _around(center: str, edges: list[Edge], steps: int) -> list[Edge]:
 
 
 def _figure(width: float, height: float) -> Figure:
+    # matplotlib is imported on the first picture, not when the server starts (≈0.5 s).
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
     figure = Figure(figsize=(width, height), layout="constrained", dpi=100)
     FigureCanvasAgg(figure)
     return figure
+
+
+def _legend_line(**style):
+    from matplotlib.lines import Line2D
+
+    return Line2D([], [], **style)
 
 
 def _title(kind: str, lang: str, name: str | None) -> str:
@@ -286,8 +293,8 @@ def draw_timeline(moments: list[Moment], title: str, lang: str) -> Figure:
     kinds = [k for k in KIND_MARKERS if any(m.kind == k for m in dated)]
     outcomes = [o for o in OUTCOME_COLOURS if o and any(m.outcome == o for m in dated)]
     handles = [
-        Line2D([], [], marker=KIND_MARKERS[k], color="#555555", linestyle="none", label=term(k, lang)) for k in kinds
-    ] + [Line2D([], [], marker="s", color=OUTCOME_COLOURS[o], linestyle="none", label=term(o, lang)) for o in outcomes]
+        _legend_line(marker=KIND_MARKERS[k], color="#555555", linestyle="none", label=term(k, lang)) for k in kinds
+    ] + [_legend_line(marker="s", color=OUTCOME_COLOURS[o], linestyle="none", label=term(o, lang)) for o in outcomes]
     figure.legend(handles=handles, loc="outside lower center", ncols=min(len(handles), 5), fontsize=8.5, frameon=False)
     undated = len(moments) - len(dated)
     if undated:
@@ -383,7 +390,7 @@ def draw_ownership(nodes: dict[str, str], edges: list[Edge], title: str, focus: 
     ax.set_xlim(-half - 0.2, half + 0.2)
     ax.set_ylim(-max(rows) - 0.5, 0.5)
     handles = [
-        Line2D([], [], linestyle=styles[k][0], color=styles[k][1], linewidth=styles[k][2], label=_EDGE_WORDS[k][lang])
+        _legend_line(linestyle=styles[k][0], color=styles[k][1], linewidth=styles[k][2], label=_EDGE_WORDS[k][lang])
         for k in ("owns", "operates", "stake")
         if any(e.kind == k for e in edges)
     ]
@@ -435,7 +442,9 @@ def render(kind: str, org: URIRef | None, extension: str, lang: str) -> bytes:
         nodes, edges = ownership(org, lang)
         figure = draw_ownership(nodes, edges, title, str(org) if org is not None else None, lang)
     output = io.BytesIO()
-    with _render_lock, matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "dealgraph"}):
+    from matplotlib import rc_context
+
+    with _render_lock, rc_context({"svg.fonttype": "none", "svg.hashsalt": "dealgraph"}):
         metadata = {"Date": None} if extension == "svg" else {}
         figure.savefig(output, format=extension, dpi=110, metadata=metadata)
     _cache[key] = output.getvalue()

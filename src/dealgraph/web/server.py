@@ -7,6 +7,8 @@ and query workers and exits with status 0.
 
 from __future__ import annotations
 
+import ctypes
+import gc
 import logging
 import signal
 import sys
@@ -24,6 +26,7 @@ from ..reason import InconsistencyError
 from ..remote_store import RemoteStoreError, parse_store_option
 from ..validate import ValidationError
 from . import create_app
+from .workers import start_workers
 
 log = logging.getLogger("dealgraph.web")
 
@@ -77,9 +80,24 @@ def run(app, settings: Settings) -> None:
         server.task_dispatcher.shutdown(cancel_pending=True, timeout=settings.shutdown_timeout)
         wasyncore.close_all(server._map)
         app.extensions["dealgraph"].pool.close()
+        app.extensions["dealgraph"].writer.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     log.info("stopped")
+
+
+def _return_freed_memory() -> None:
+    """Give back to the system what building the dataset freed (glibc keeps it otherwise).
+
+    A build's Python objects (the reasoner's sets of triples) are freed once it is
+    done, but glibc keeps the pages for later allocations: at 100 k triples the
+    server would hold ≈ 0.5 GiB it never uses again.
+    """
+    gc.collect()
+    try:
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc: nothing to do
+        pass
 
 
 @click.command()
@@ -129,9 +147,13 @@ def serve(
         store_url=store_url,
         update_url=update_url,
     )
+    workers = start_workers(settings.query_workers, settings.allowed_services)  # they start while we build
     try:
         built = build(settings, progress=log_to_stderr)
     except (LoadError, ValidationError, InconsistencyError, RemoteStoreError) as error:
+        for worker in workers:
+            worker.kill()
         raise click.ClickException(str(error)) from None
-    app = create_app(settings, built.store)
+    _return_freed_memory()
+    app = create_app(settings, built.store, workers)
     run(app, settings)

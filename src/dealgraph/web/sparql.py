@@ -166,7 +166,7 @@ def execute(job: Job, received: float) -> Serialized:
         raise ApiError(500, "Internal Server Error", f"the query worker failed ({error}); try again") from None
     waited = time.monotonic() - received - answer.seconds
     timing("wait", max(waited, 0.0))
-    timing("query", answer.seconds)
+    timing("query", answer.seconds, answer.replica)
     result = answer.result
     if isinstance(result, Failure):
         if result.status == 406:
