@@ -30,6 +30,14 @@ def wait_for_idle_workers(server, seconds: float = 30.0) -> None:
     raise AssertionError(f"the query workers were still busy after {seconds} s")
 
 
+def wait_until_busy(server, workers: int, seconds: float = 10.0) -> None:
+    """Until *workers* query workers are running a query."""
+    deadline = time.monotonic() + seconds
+    while requests.get(f"{server.url}/health").json()["query_workers"]["busy"] < workers:
+        assert time.monotonic() < deadline, f"fewer than {workers} workers became busy in {seconds} s"
+        time.sleep(0.05)
+
+
 def descendants(server) -> list[psutil.Process]:
     return psutil.Process(server.process.pid).children(recursive=True)
 
@@ -131,7 +139,7 @@ def test_when_every_worker_is_busy_a_request_gets_a_503_not_a_hang(server):
         Background(requests.get, f"{server.url}/sparql", params={"query": RUNAWAY}, headers={"Accept": JSON})
         for _ in range(2)
     ]
-    time.sleep(0.3)
+    wait_until_busy(server, 2)  # both runaways hold a worker (a fixed sleep is not enough on a loaded machine)
     started = time.monotonic()
     response = requests.get(f"{server.url}/sparql", params={"query": "ASK {}"}, headers={"Accept": JSON})
     assert response.status_code == 503
