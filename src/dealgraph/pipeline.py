@@ -123,8 +123,8 @@ def _load_validate_reason(
         view = shapes_view(store, settings.shapes)
         progress(f"validating the {len(view)} of {len(store)} triples the shapes read against {settings.shapes.name}")
         require_valid(view, settings.shapes)
-    # No reasoning state is kept: the writer keeps its own, made by its first write on the
-    # thread that owns it (dealgraph.writes).
+    # No reasoning state is kept: writes derive everything again (see dealgraph.writes), and
+    # reasonable's engine may only be used by the thread that made it.
     return reason(store, progress=progress, engine=settings.reasoner)
 
 

@@ -59,8 +59,6 @@ class ReasoningReport:
     rule_triples: dict[str, int] = field(default_factory=dict)
     rounds: int = 0
     seconds: float = 0.0
-    #: True when only what follows from a write's additions was derived (:func:`reason_after_write`).
-    incremental: bool = False
 
     @property
     def inferred(self) -> int:
@@ -354,7 +352,7 @@ def reason_after_write(
         return ReasoningReport()
     if removed or state is None or engine != "fast":
         return reason(store, rules, progress, engine=engine, keep_state=True)
-    report = ReasoningReport(incremental=True)
+    report = ReasoningReport()
     started = time.perf_counter()
     _derive(store, state, added, report, progress)
     if any(_withdrawn(store, rule) for rule in state.rules if not rule.monotonic):
@@ -376,11 +374,6 @@ def _withdrawn(store: OxigraphStore, rule: Rule) -> bool:
               ?e {DG.rule.n3()} {rule.iri.n3()} ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o }} }}"""
     )
     return any((row["s"], row["p"], row["o"]) not in now for row in recorded.rows())
-
-
-def forget_reasoning_state(store: OxigraphStore) -> None:
-    """Drop the reasoning state kept for *store*: the next write derives everything again."""
-    _STATES.pop(store, None)
 
 
 def move_reasoning_state(source: OxigraphStore, target: OxigraphStore) -> None:

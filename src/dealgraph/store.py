@@ -81,14 +81,6 @@ class Changes:
             for g in sorted(self.graphs)
         }
 
-    def quads(self, which: str) -> list[Quad]:
-        """The ``added`` or ``removed`` quads as rdflib terms ``(s, p, o, graph)``."""
-        return [
-            (to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object), URIRef(g) if g else None)
-            for g, quads in getattr(self, which).items()
-            for q in quads
-        ]
-
     def only(self, graphs: Iterable[str]) -> Changes:
         keep = set(graphs)
         return Changes(

@@ -80,7 +80,6 @@ def run(app, settings: Settings) -> None:
         server.task_dispatcher.shutdown(cancel_pending=True, timeout=settings.shutdown_timeout)
         wasyncore.close_all(server._map)
         app.extensions["dealgraph"].pool.close()
-        app.extensions["dealgraph"].writer.close()
         for sig, handler in previous.items():
             signal.signal(sig, handler)
     log.info("stopped")
