@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import time
 
 import pytest
@@ -11,6 +12,7 @@ from rdflib import URIRef
 from dealgraph import OxigraphStore, Settings
 from dealgraph.vocab import USER_GRAPH
 from dealgraph.web import create_app
+from dealgraph.web.workers import BYTES_PER_QUAD, memory_budget
 
 SUBJECT = URIRef("https://w3id.org/dealgraph/id/org/example")
 
@@ -65,7 +67,7 @@ def answer_from(client, wanted: str, seconds: float = 60.0) -> set[str]:
         time.sleep(0.2)
 
 
-def on_disk_app(folder, memory_replica_quads: int, extra: int = 0):
+def on_disk_app(folder, memory_replica_quads: int | None, extra: int = 0):
     """An app over an on-disk store of ``1 + extra`` quads (only one of them about SUBJECT)."""
     store = OxigraphStore(folder / "store")
     owns = URIRef("https://w3id.org/dealgraph/ontology#owns")
@@ -97,5 +99,15 @@ def test_a_dataset_over_the_memory_budget_stays_on_the_checkpoint(tmp_path):
         for _ in range(10):
             assert answer_from(client, "checkpoint", seconds=1) == {f"{SUBJECT}-a"}
             time.sleep(0.2)
+    finally:
+        app.extensions["dealgraph"].pool.close()
+
+
+def test_by_default_the_replicas_go_to_memory_when_they_fit_in_a_quarter_of_the_machine(tmp_path):
+    assert memory_budget(2) * 2 * BYTES_PER_QUAD <= os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
+    app = on_disk_app(tmp_path, memory_replica_quads=None)
+    try:
+        assert app.extensions["dealgraph"].pool.memory_replica_quads == memory_budget(1) > 1_000_000
+        assert answer_from(app.test_client(), "memory") == {f"{SUBJECT}-a"}
     finally:
         app.extensions["dealgraph"].pool.close()

@@ -92,9 +92,10 @@ class Settings:
     #: dataset; a query past its deadline costs one of them until it is replaced.
     query_workers: int = 2
     #: With an on-disk store, each query worker also loads the dataset into memory (3–8×
-    #: faster queries) when it has at most this many quads (about 340 MiB per worker
-    #: per million quads); beyond that, workers read the on-disk checkpoint. 0: never.
-    memory_replica_quads: int = 2_000_000
+    #: faster queries) when it has at most this many quads (Oxigraph needs 340–380 bytes
+    #: a quad); beyond that, workers read the on-disk checkpoint. 0: never. ``None``: as
+    #: many as fit, all workers together, in a quarter of the machine's memory.
+    memory_replica_quads: int | None = None
     #: Seconds ``serve`` waits for requests in flight after SIGTERM/SIGINT.
     shutdown_timeout: float = 10.0
     #: The licence stated for a graph that states none itself (service description).
