@@ -1,7 +1,7 @@
 """What reasoning derives from the shipped data, how it explains itself, and what it hides."""
 
-from rdflib import RDF, Graph, Namespace, URIRef
-from rdflib.compare import isomorphic
+import pyoxigraph as ox
+from rdflib import RDF, Namespace, URIRef
 
 from dealgraph import Settings, build
 from dealgraph.vocab import EXPLANATIONS_GRAPH, INFERRED_GRAPH
@@ -95,10 +95,12 @@ def test_reasoning_twice_gives_the_same_inferred_graph():
     second = build(Settings(), progress=lambda m: None).store
     graphs = []
     for store in (first, second):
-        graph = Graph()
-        for s, p, o, _ in store.quads(INFERRED_GRAPH):
-            graph.add((s, p, o))
+        # Oxigraph's canonical form (RDFC-1.0-like, blank nodes relabelled): rdflib's
+        # isomorphism check needed about a minute for these 160 blank-node triples.
+        graph = ox.Dataset(ox.parse(store.serialize_graph(INFERRED_GRAPH, "ntriples"), format=ox.RdfFormat.N_TRIPLES))
+        graph.canonicalize(ox.CanonicalizationAlgorithm.UNSTABLE)
         graphs.append(graph)
     assert len(graphs[0]) > 100
-    assert isomorphic(*graphs)
+    assert any(isinstance(quad.subject, ox.BlankNode) for quad in graphs[0])
+    assert set(graphs[0]) == set(graphs[1])
     assert URIRef(INFERRED_GRAPH) in first.graph_names()

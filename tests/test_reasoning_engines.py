@@ -8,9 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
-from rdflib import OWL, RDF, Graph, Namespace, URIRef
+from rdflib import OWL, RDF, RDFS, Graph, Namespace, URIRef
 
-from dealgraph import InconsistencyError, Settings, build
+from dealgraph import InconsistencyError, Settings, build, owl2rl
 from dealgraph.explain import why
 from dealgraph.vocab import EXPLANATIONS_GRAPH, INFERRED_GRAPH, USER_GRAPH
 
@@ -32,6 +32,8 @@ def test_the_fast_engine_derives_what_owlrl_derives_for_every_owl2rl_rule_family
     assert fast == reference
     for expected in [
         (EX.ed, EX.uncleOf, EX.cid),  # prp-spo2
+        (EX.e0, EX.ancestorOf, EX.e4),  # prp-spo1 + prp-trp
+        (EX.e3, EX.ancestorOf, EX.e3),  # prp-trp around a cycle
         (EX.c1, OWL.sameAs, EX.c2),  # prp-key
         (EX.s1, OWL.sameAs, EX.s2),  # cls-maxc2
         (EX.b3, OWL.sameAs, EX.b4),  # cls-maxqc3
@@ -42,6 +44,33 @@ def test_the_fast_engine_derives_what_owlrl_derives_for_every_owl2rl_rule_family
         (EX.kale, RDF.type, EX.Plant),  # cls-avf
     ]:
         assert expected in fast
+
+
+def test_transitive_closure_follows_chains_and_cycles():
+    successors = {1: {2}, 2: {3}, 3: {4, 2}, 5: {5}, 6: {1}}
+    assert owl2rl.reachable(successors) == {1: {2, 3, 4}, 2: {2, 3, 4}, 3: {2, 3, 4}, 5: {5}, 6: {1, 2, 3, 4}}
+
+
+@pytest.mark.parametrize(
+    "more, also",
+    [
+        ([], []),  # nothing but prp-trp reads the closure: it is kept aside from reasonable
+        ([(EX.controlledBy, OWL.inverseOf, EX.controls)], [(EX.d, EX.controlledBy, EX.a)]),  # prp-inv reads it
+        ([(EX.controls, RDFS.subPropertyOf, EX.influences)], [(EX.a, EX.influences, EX.d)]),  # prp-spo1 reads it
+        ([(EX.controls, RDF.type, OWL.FunctionalProperty)], [(EX.b, OWL.sameAs, EX.d)]),  # prp-fp reads it
+    ],
+)
+def test_a_transitive_property_is_closed_like_owlrl_whatever_else_reads_it(more, also):
+    chain = [(EX.a, EX.owns, EX.b), (EX.b, EX.owns, EX.c), (EX.c, EX.owns, EX.d), (EX.d, EX.owns, EX.b)]
+    schema = [
+        (EX.controls, RDF.type, OWL.TransitiveProperty),
+        (EX.owns, RDFS.subPropertyOf, EX.controls),
+        (EX.controls, RDFS.domain, EX.Organization),
+    ]
+    fast = reasoning.owl_closure(chain + schema + more, "fast")
+    assert fast == reasoning.owl_closure(chain + schema + more, "owlrl")
+    assert {(EX.a, EX.controls, EX.d), (EX.b, EX.controls, EX.b), (EX.d, RDF.type, EX.Organization)} <= fast
+    assert set(also) <= fast
 
 
 def test_the_fast_engine_derives_what_owlrl_derives_on_the_shipped_data():

@@ -22,7 +22,6 @@ in its own terms, to which the ontology does not apply: reasoning does not read 
 
 from __future__ import annotations
 
-import itertools
 import time
 import warnings
 import weakref
@@ -30,19 +29,19 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 
 import owlrl
-from rdflib import OWL, RDF, RDFS, XSD, Dataset, Literal, URIRef
+import pyoxigraph as ox
+from rdflib import OWL, RDF, RDFS, Dataset, Literal, URIRef
 from rdflib.term import Node
 
 from . import owl2rl
-from .owl2rl import InconsistencyError
+from .owl2rl import InconsistencyError, TermIds, unpack
 from .rules import DOMAIN_RULES, Rule, constants, instantiate
-from .store import OxigraphStore, Quad, to_rdflib
+from .store import OxigraphStore, Quad, to_oxigraph
 from .vocab import DG, EXPLANATIONS_GRAPH, ID, INFERRED_GRAPH, WIKIDATA_GRAPH
 
 Triple = tuple[Node, Node, Node]
 _ERROR = URIRef("http://www.daml.org/2002/03/agents/agent-ont#ErrorMessage")
 _ERROR_TEXT = URIRef("http://www.daml.org/2002/03/agents/agent-ont#error")
-_VOCABULARY = tuple(str(ns) for ns in (RDF, RDFS, OWL, XSD))
 #: Graphs reasoning neither reads nor writes to: its own output, and the Wikidata snapshot.
 _NOT_REASONED_OVER = (INFERRED_GRAPH, EXPLANATIONS_GRAPH, WIKIDATA_GRAPH)
 _REFLEXIVE = {OWL.sameAs, RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, OWL.equivalentProperty}
@@ -65,18 +64,6 @@ class ReasoningReport:
         return self.owl_triples + sum(self.rule_triples.values())
 
 
-def is_trivial(triple: Triple) -> bool:
-    """True for entailments that tell a user nothing (and that other engines refuse)."""
-    s, p, o = triple
-    if isinstance(s, Literal):
-        return True
-    if p in _REFLEXIVE and s == o:
-        return True
-    if str.startswith(s, _VOCABULARY):
-        return True
-    return o in _EMPTY_CLASSES
-
-
 def external_identifiers(triples: Iterable[Triple]) -> set[Node]:
     """IRIs outside dealgraph's namespace that a dealgraph resource is ``owl:sameAs`` (Wikidata items)."""
     found = set()
@@ -86,12 +73,6 @@ def external_identifiers(triples: Iterable[Triple]) -> set[Node]:
             if inside_s != inside_o:
                 found.add(o if inside_s else s)
     return found
-
-
-def is_copy_onto_link(triple: Triple, external: set[Node]) -> bool:
-    """True for OWL 2 RL's copy of a fact onto an external identifier (eq-rep-s/o), not the link itself."""
-    s, p, o = triple
-    return p != OWL.sameAs and (s in external or o in external)
 
 
 #: The OWL 2 RL engines: ``fast`` (:mod:`dealgraph.owl2rl`: reasonable plus the rules it
@@ -122,19 +103,36 @@ def owlrl_entailments(triples: Iterable[Triple]) -> set[Triple]:
     return set(closure)
 
 
-def shown(entailed: Iterable[Triple], given: set[Triple]) -> set[Triple]:
-    """What of *entailed* goes to the inferred graph: new, not trivial, and not a copy onto a link."""
-    if not isinstance(entailed, set | frozenset):
-        entailed = set(entailed)
-    external = external_identifiers(itertools.chain(entailed, given))
-    new = (t for t in entailed if t not in given and not is_trivial(t))
+def shown(entailed: set[int], given: set[int], ids: TermIds) -> set[int]:
+    """What of *entailed* goes to the inferred graph: new, not trivial, and not a copy onto a link.
+
+    Trivial: about a literal or the RDF/OWL vocabulary itself, reflexive, or typing
+    with ``owl:Thing``. A copy onto a link is OWL 2 RL's copy of a fact onto an
+    external identifier (eq-rep-s/o), not the link itself.
+    """
+    hidden, same_as = ids.literals | ids.vocabulary, ids.of(_SAME_AS)
+    reflexive, empty = {ids.of(p) for p in _REFLEXIVE}, {ids.of(c) for c in _EMPTY_CLASSES}
+    kept, links = [], [key for key in given if unpack(key)[1] == same_as]
+    for key in entailed - given:
+        s, p, o = unpack(key)
+        if s in hidden or o in empty or (s == o and p in reflexive):
+            continue
+        kept.append(key)
+        if p == same_as:
+            links.append(key)
+    external = {ids.of(term) for term in external_identifiers(ids.triple(key) for key in links)}
     if not external:  # no links to other identifiers: nothing can be a copy onto one
-        return set(new)
-    return {t for t in new if not is_copy_onto_link(t, external)}
+        return set(kept)
+    return {key for key in kept if _not_copied(key, external, same_as)}
+
+
+def _not_copied(key: int, external: set[int], same_as: int) -> bool:
+    s, p, o = unpack(key)
+    return p == same_as or (s not in external and o not in external)
 
 
 class OwlClosure:
-    """The OWL 2 RL entailments of the triples given so far, by one engine.
+    """The OWL 2 RL entailments of the triples given so far (keys of :attr:`ids`), by one engine.
 
     The fast engine keeps its state and reasons over what is added incrementally;
     owlrl recomputes everything each time.
@@ -144,27 +142,32 @@ class OwlClosure:
         if engine not in ENGINES:
             raise ValueError(f"unknown reasoner {engine!r}; use one of {', '.join(ENGINES)}")
         self.engine = engine
-        self.given: set[Triple] = set()
-        self._fast = owl2rl.FastClosure() if engine == "fast" else None
+        self.ids = TermIds()
+        self.given: set[int] = set()
+        self._fast = owl2rl.FastClosure(self.ids) if engine == "fast" else None
 
-    def add(self, triples: Iterable[Triple]) -> set[Triple]:
+    def add(self, keys: Iterable[int]) -> set[int]:
         """Give more triples; returns every entailment shown so far (see :func:`shown`)."""
-        triples = set(triples) - self.given
-        self.given |= triples
+        keys = set(keys)
+        keys -= self.given
+        self.given |= keys
         if self._fast is not None:
-            self._fast.add(triples)
-            return shown(self._fast.closure, self.given)
-        return shown(owlrl_entailments(self.given), self.given)
+            self._fast.add(keys)
+            return shown(self._fast.closure, self.given, self.ids)
+        entailed = owlrl_entailments(self.ids.triple(key) for key in self.given)
+        return shown(self.ids.keys(entailed), self.given, self.ids)
 
 
 def owl_closure(triples: Iterable[Triple], engine: str = "fast") -> set[Triple]:
-    """The OWL 2 RL entailments of *triples* that are new, not trivial, and not copies onto links."""
-    return OwlClosure(engine).add(triples)
+    """The OWL 2 RL entailments of *triples* (rdflib terms) that are new, not trivial, and not copies onto links."""
+    closure = OwlClosure(engine)
+    return {closure.ids.triple(key) for key in closure.add(closure.ids.keys(triples))}
 
 
-def write_triples(store: OxigraphStore, graph: URIRef, triples: Iterable[Triple]) -> None:
-    """Add *triples* to *graph* (blank nodes keep their identity: they are the asserted ones)."""
-    store.add_quads((s, p, o, graph) for s, p, o in triples)
+def write_triples(store: OxigraphStore, graph: URIRef, keys: Iterable[int], ids: TermIds) -> None:
+    """Add the triples of *keys* to *graph* (blank nodes keep their identity: they are the asserted ones)."""
+    terms, name = ids.terms, to_oxigraph(graph)
+    store.add_raw_quads(ox.Quad(terms[s], terms[p], terms[o], name) for s, p, o in map(unpack, keys))
 
 
 def rule_descriptions(rules: list[Rule]) -> list[Triple]:
@@ -188,32 +191,16 @@ def _count(store: OxigraphStore, graph: URIRef) -> int:
     return int(next(result.rows())["n"])
 
 
-def _select_triples(store: OxigraphStore, query: str) -> list[Triple]:
-    """The ``?s ?p ?o`` rows of *query* as rdflib terms.
-
-    Read as the engine's own terms and converted once per distinct term (a predicate or
-    a class recurs thousands of times), which is most of the cost at this size.
-    """
-    terms: dict = {}
-
-    def term(value) -> Node:
-        found = terms.get(value)
-        if found is None:
-            found = terms[value] = to_rdflib(value)
-        return found
-
-    return [(term(row[0]), term(row[1]), term(row[2])) for row in store.query(query).raw]
+def _keys_of(store: OxigraphStore, ids: TermIds, query: str) -> list[int]:
+    """The ``?s ?p ?o`` rows of *query* as triple keys (read as the engine's own terms: no rdflib on the way)."""
+    key = ids.key
+    return [key(row[0], row[1], row[2]) for row in store.query(query).raw]
 
 
-def _triples_of(store: OxigraphStore, graph: URIRef) -> list[Triple]:
-    """The triples of *graph* as rdflib terms."""
-    return _select_triples(store, f"SELECT ?s ?p ?o WHERE {{ GRAPH {graph.n3()} {{ ?s ?p ?o }} }}")
-
-
-def apply_rules(store: OxigraphStore, rules: list[Rule], report: ReasoningReport) -> list[Triple]:
+def apply_rules(store: OxigraphStore, rules: list[Rule], report: ReasoningReport, ids: TermIds) -> list[int]:
     """One pass of *rules*, evaluated by the store as SPARQL Updates (:meth:`Rule.updates`).
 
-    Conclusions that are new go to the inferred graph with their explanations; returns them.
+    Conclusions that are new go to the inferred graph with their explanations; returns their keys.
     """
     graphs = [str(g) for g in store.graph_names() if g != _NEW] + [str(_NEW)]
     for rule in rules:
@@ -222,16 +209,16 @@ def apply_rules(store: OxigraphStore, rules: list[Rule], report: ReasoningReport
         added = _count(store, _NEW) - before
         if added:
             report.rule_triples[rule.name] = report.rule_triples.get(rule.name, 0) + added
-    new = _triples_of(store, _NEW)
+    new = _keys_of(store, ids, f"SELECT ?s ?p ?o WHERE {{ GRAPH {_NEW.n3()} {{ ?s ?p ?o }} }}")
     if new:
         store.update(f"ADD {_NEW.n3()} TO {INFERRED_GRAPH.n3()} ; DROP SILENT GRAPH {_NEW.n3()}")
     return new
 
 
-def asserted_triples(store: OxigraphStore) -> list[Triple]:
+def asserted_keys(store: OxigraphStore, ids: TermIds) -> list[int]:
     """The triples reasoning reads: every graph but its own output and the Wikidata snapshot."""
     skipped = ", ".join(g.n3() for g in _NOT_REASONED_OVER)
-    return _select_triples(store, f"SELECT ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g NOT IN ({skipped})) }}")
+    return _keys_of(store, ids, f"SELECT ?s ?p ?o WHERE {{ GRAPH ?g {{ ?s ?p ?o }} FILTER(?g NOT IN ({skipped})) }}")
 
 
 @dataclass
@@ -240,7 +227,7 @@ class _State:
 
     closure: OwlClosure
     rules: list[Rule]
-    inferred: set[Triple] = field(default_factory=set)
+    inferred: set[int] = field(default_factory=set)
 
 
 #: The reasoning state of each store reasoned over in this process (kept when asked).
@@ -265,10 +252,10 @@ def reason(
     rules = DOMAIN_RULES if rules is None else rules
     report = ReasoningReport()
     started = time.perf_counter()
-    asserted = asserted_triples(store)
+    state = _State(OwlClosure(engine), rules)
+    asserted = asserted_keys(store, state.closure.ids)
     store.replace_graph(INFERRED_GRAPH, [])
     store.replace_graph(EXPLANATIONS_GRAPH, rule_descriptions(rules))
-    state = _State(OwlClosure(engine), rules)
     _derive(store, state, asserted, report, progress)
     if keep_state:
         _STATES[store] = state
@@ -279,22 +266,23 @@ def reason(
 
 
 def _derive(
-    store: OxigraphStore, state: _State, added: list[Triple], report: ReasoningReport, progress: Callable[[str], None]
-) -> list[Triple]:
+    store: OxigraphStore, state: _State, added: list[int], report: ReasoningReport, progress: Callable[[str], None]
+) -> list[int]:
     """Domain rules and OWL 2 RL alternate, from what *added* brings, until neither adds anything.
 
     A rule is evaluated again only when something new uses a property it reads
     (:meth:`Rule.reads`): the costly ones fire once on a large import, not once per pass.
-    Returns every triple added to the inferred graph.
+    Returns the keys of every triple added to the inferred graph.
     """
+    ids = state.closure.ids
     pending = list(added)
-    written: list[Triple] = []
-    reads = {rule.name: rule.reads() for rule in state.rules}
+    written: list[int] = []
+    reads = {rule.name: {ids.of(term) for term in rule.reads()} for rule in state.rules}
     dirty = [rule for rule in state.rules if reads[rule.name] & _predicates(added)]
     while True:
         report.rounds += 1
         derived_any = False
-        while dirty and (new := apply_rules(store, dirty, report)):
+        while dirty and (new := apply_rules(store, dirty, report, ids)):
             derived_any = True
             state.inferred.update(new)
             pending += new
@@ -311,14 +299,14 @@ def _derive(
         state.inferred |= new_owl
         written += new_owl
         report.owl_triples += len(new_owl)
-        write_triples(store, INFERRED_GRAPH, new_owl)
+        write_triples(store, INFERRED_GRAPH, new_owl, ids)
         changed = _predicates(new_owl)
         dirty = [rule for rule in state.rules if reads[rule.name] & changed]
     return written
 
 
-def _predicates(triples: Iterable[Triple]) -> set[Node]:
-    return {p for _, p, _ in triples}
+def _predicates(keys: Iterable[int]) -> set[int]:
+    return {unpack(key)[1] for key in keys}
 
 
 def reason_after_write(
@@ -346,6 +334,7 @@ def reason_after_write(
     relevant = lambda quads: [(s, p, o) for s, p, o, g in quads if g not in _NOT_REASONED_OVER]  # noqa: E731
     added, removed = relevant(added), relevant(removed)
     state = _STATES.pop(state_of if state_of is not None else store, None)
+    added = state.closure.ids.keys(added) if state else added
     engine = state.closure.engine if state else "fast"
     rules = state.rules if state else None
     if not added and not removed:

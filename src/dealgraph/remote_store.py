@@ -227,6 +227,10 @@ class SparqlStore:
             ox.Quad(to_oxigraph(s), to_oxigraph(p), to_oxigraph(o), to_oxigraph(g)) for s, p, o, g in quads if g
         )
 
+    def add_raw_quads(self, quads: Iterable[ox.Quad]) -> None:
+        """Quads of pyoxigraph terms, in named graphs (what reasoning writes)."""
+        self._insert(quads)
+
     def load(self, data: bytes | IO[bytes], format: str, graph: Node | None = None) -> None:
         """Parse serialized RDF here and send it with ``INSERT DATA`` (a named graph for triples)."""
         target = None if graph is None else to_oxigraph(graph)

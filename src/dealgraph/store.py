@@ -225,6 +225,11 @@ class OxigraphStore:
         )
         self._changed()
 
+    def add_raw_quads(self, quads: Iterable[ox.Quad]) -> None:
+        """Add quads of the engine's own terms (what ``QueryResult.raw`` gives) in one transaction."""
+        self._store.bulk_extend(quads)
+        self._changed()
+
     def load(self, data: bytes | IO[bytes], format: str, graph: Node | None = None) -> None:
         """Parse serialized RDF straight into the store (N-Quads, Turtle, …)."""
         target = GRAPH_FORMATS[format]
