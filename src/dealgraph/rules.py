@@ -34,6 +34,9 @@ class Rule:
     conditions: str = ""
     #: Premises that may be missing (each becomes an OPTIONAL); recorded when present.
     optional_premises: tuple[Template, ...] = ()
+    #: Names the conditions mention without reading them (the predicates a VALUES table
+    #: picks for the conclusions), so that a rule is not evaluated again for its own output.
+    not_read: tuple[str, ...] = ()
 
     @property
     def iri(self) -> URIRef:
@@ -108,6 +111,7 @@ class Rule:
         """The IRIs (properties, classes, individuals) that the premises and conditions mention."""
         names = {part for template in self.all_premises() for part in template if not part.startswith("?")}
         names |= set(_NAME.findall(self.conditions))
+        names -= set(self.not_read)
         found = set()
         for name in names:
             if name == "a":
@@ -267,8 +271,10 @@ DATE_BOUNDS = Rule(
         ("?node", "?earliestProperty", "?earliest"),
         ("?node", "?latestProperty", "?latest"),
     ),
+    not_read=tuple(f"dg:{kind}{bound}" for kind in ("date", "start", "end") for bound in ("Earliest", "Latest")),
 )
 
-#: The domain rules, applied together until none adds anything.
-DOMAIN_RULES = [DATE_BOUNDS, OWNERSHIP_FROM_ACQUISITION, OWNERSHIP_CLOSED_BY_SALE]
+#: The domain rules, applied together until none adds anything; in this order, each reads
+#: what the ones before it concluded in the same pass (a period's start date, then its bounds).
+DOMAIN_RULES = [OWNERSHIP_FROM_ACQUISITION, DATE_BOUNDS, OWNERSHIP_CLOSED_BY_SALE]
 
