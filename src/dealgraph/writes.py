@@ -16,11 +16,13 @@ the same way, one at a time (a lock):
    over from scratch, which rebuilds the inferred and explanations graphs and finds
    inconsistencies. Any failure refuses the write; nothing has touched the store.
    Re-deriving everything takes about 1 s on the shipped data and 39 s on the 100 k
-   bench graph. Deriving only what follows from a write's additions
-   (:func:`dealgraph.reason.reason_after_write`) was measured slower there (47 s):
-   ``reasonable`` hands back the whole closure after every addition, and each pass
-   over it costs as much as deriving it again. Writes stay full until the closure
-   is kept outside Python.
+   bench graph (as generated before its shape followed Crunchbase's). Deriving only
+   what follows from a write's additions (:func:`dealgraph.reason.reason_after_write`)
+   was measured slower there (47 s): ``reasonable`` hands back the whole closure after
+   every addition, and each pass over it costs as much as deriving it again. The
+   closure is now kept as integer ids, which makes that pass cheaper, but
+   ``reasonable``'s state can only be used from the thread that made it, and writes
+   come on any of the server's threads: writes stay full for now.
 4. **Apply.** The changes to the asserted graphs and to the derived graphs go into
    the store in one transaction (:meth:`dealgraph.store.OxigraphStore.apply`), the
    store is flushed to disk, the write is logged, and only then is it acknowledged:
