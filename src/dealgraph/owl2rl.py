@@ -533,7 +533,6 @@ class Closure:
             if p in wanted or (p == type_id and o in of_classes):
                 yield ids.triple(key)
 
-
     def pairs(self, predicate: int) -> dict[int, set[int]]:
         """The subjects of *predicate* (an id) with their objects."""
         found: dict[int, set[int]] = defaultdict(set)
