@@ -140,7 +140,7 @@ def measure_snapshot() -> dict:
         seconds = time.perf_counter() - started
         triples = gzip.decompress(output.read_bytes()).count(b"\n")
         return {"command seconds": seconds, "bytes gzipped": output.stat().st_size, "triples": triples,
-                "report": done.stdout.strip()}
+                "report": done.stdout.strip().replace(str(folder), "<temporary folder>")}
 
 
 def _start_up(paths: list[Path]) -> dict:
