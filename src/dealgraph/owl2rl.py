@@ -420,6 +420,11 @@ _BITS = 32
 _MASK = (1 << _BITS) - 1
 
 
+def pack(s: int, p: int, o: int) -> int:
+    """The key of the triple of term ids *s*, *p*, *o* (inlined where millions are packed)."""
+    return (((s << _BITS) | p) << _BITS) | o
+
+
 def unpack(key: int) -> tuple[int, int, int]:
     """The subject, predicate and object ids of a triple's key."""
     return key >> 2 * _BITS, (key >> _BITS) & _MASK, key & _MASK
@@ -456,7 +461,7 @@ class TermIds:
 
     def key(self, s, p, o) -> int:
         """The key of a triple of pyoxigraph terms."""
-        return (((self.id(s) << _BITS) | self.id(p)) << _BITS) | self.id(o)
+        return pack(self.id(s), self.id(p), self.id(o))
 
     def keys(self, triples: Iterable[Triple]) -> set[int]:
         """The keys of rdflib triples."""
@@ -501,7 +506,7 @@ class TermIds:
             s = int(s[2:]) if s[1] == ":" else ident(s)
             p = int(p[2:]) if p[1] == ":" else ident(p)
             o = int(o[2:]) if o[1] == ":" else ident(o)
-            key = (((s << _BITS) | p) << _BITS) | o
+            key = (((s << _BITS) | p) << _BITS) | o  # pack(s, p, o), inlined: once per output triple
             add(key)
             if p in watched and (p != type_id or o in classes):
                 kept.append(key)
@@ -628,7 +633,7 @@ class FastClosure:
                 continue  # what reasoning gave back is what was closed last time: nothing new
             reach = reachable(successors)
             self._closed[p] = (sum(map(len, successors.values())), sum(map(len, reach.values())))
-            keys = {(((s << _BITS) | p) << _BITS) | o for s, objects in reach.items() for o in objects}
+            keys = {pack(s, p, o) for s, objects in reach.items() for o in objects}
             if self._inert(closure, p):
                 self._aside = {key for key in self._aside if unpack(key)[1] != p} | keys
             else:
