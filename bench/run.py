@@ -116,7 +116,7 @@ started = time.perf_counter()
 built = build(Settings(data=tuple(files), reasoner=engine, shapes=None), progress=lambda m: marks.append(time.perf_counter()))
 report = built.report
 print(json.dumps({"total": time.perf_counter() - started, "reason": report.seconds, "owl": report.owl_seconds, "inferred": report.inferred,
-                  "asserted": sum(n for g, n in built.store.graph_counts().items() if not g.endswith(("/inferred", "/explanations", "/wikidata"))), "peak_mb": peak_mb()}))
+                  "asserted": sum(n for g, n in built.store.graph_counts().items() if not g.endswith(("/inferred", "/wikidata"))), "peak_mb": peak_mb()}))
 """
 
 
@@ -397,7 +397,7 @@ def report(found: list[Workload], args) -> str:
     lines += [
         "",
         "Inference is the whole reasoning step (OWL 2 RL closure and domain rules to their fixpoint, writing the",
-        "inferred and explanations graphs), without SHACL validation; both engines run the same pipeline, whose",
+        "inferred graph), without SHACL validation; both engines run the same pipeline, whose",
         "domain rules (SPARQL updates in Oxigraph) are common to both. \"OWL 2 RL closure alone\" times only the",
         "closure engine's calls (`ReasoningReport.owl_seconds`): `reasonable` and the rules it leaves out against",
         "owlrl's `DeductiveClosure`.",

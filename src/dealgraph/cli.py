@@ -178,8 +178,8 @@ def restore(source: Path, store: Path | None, force: bool) -> None:
 def why(subject: str, predicate: str, object_: str, data: tuple[Path, ...]) -> None:
     """Why S P O holds: where it is asserted, or the rule and premises that derive it.
 
-    Terms are <IRI>, prefix:name (dg:, id:, owl:, …) or "literal"; domain rules' explanations
-    are stored, OWL 2 RL's are found by matching the rule table against the dataset.
+    Terms are <IRI>, prefix:name (dg:, id:, owl:, …) or "literal". Explanations are found
+    by matching the rules (domain rules, then the OWL 2 RL table) against the dataset.
     """
     from .explain import parse_term, render
     from .explain import why as explain

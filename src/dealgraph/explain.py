@@ -1,11 +1,11 @@
 """Why a triple holds: ``dealgraph why S P O``.
 
-An asserted triple names its graphs. A triple a domain rule derived has its
-explanation stored (``…/graph/explanations``: rule and premises). A triple the OWL 2
-RL closure derived is explained on demand, whichever engine derived it: the rules of
-the OWL 2 RL/RDF table (W3C OWL 2 Profiles, section 4.3) that can conclude it are
-matched against the store by SPARQL, with the triple's terms bound, and the first
-solution of each rule that holds gives its premises.
+An asserted triple names its graphs. A derived one is explained when asked, whichever
+engine derived it, by matching against the store, with the triple's terms bound, the
+rules that can conclude it: the domain rules (:func:`dealgraph.rules.firings_concluding`:
+every firing, each with its premises), else the rules of the OWL 2 RL/RDF table (W3C
+OWL 2 Profiles, section 4.3), of which the first solution of each rule that holds
+gives its premises. Nothing about derivations is stored, so nothing goes stale.
 """
 
 from __future__ import annotations
@@ -15,8 +15,9 @@ from dataclasses import dataclass, field
 from rdflib import OWL, RDF, RDFS, URIRef
 from rdflib.term import Node
 
+from .rules import DOMAIN_RULES, firings_concluding
 from .store import OxigraphStore
-from .vocab import DERIVED_GRAPHS, DG, EXPLANATIONS_GRAPH, PREFIXES
+from .vocab import DERIVED_GRAPHS, INFERRED_GRAPH, PREFIXES
 
 Triple = tuple[Node, Node, Node]
 
@@ -174,28 +175,20 @@ def graphs_of(store: OxigraphStore, triple: Triple) -> list[str]:
 
 
 def why(store: OxigraphStore, triple: Triple) -> list[Reason]:
-    """Every reason found for *triple*: asserted graphs, its stored explanation, matching OWL 2 RL rules."""
+    """Every reason found for *triple*: asserted graphs, the domain rules or else OWL 2 RL rules that conclude it."""
     reasons = []
     graphs = graphs_of(store, triple)
     asserted = [g for g in graphs if URIRef(g) not in DERIVED_GRAPHS]
     if asserted:
         reasons.append(Reason("asserted", graphs=asserted))
-    if not graphs:
+    if str(INFERRED_GRAPH) not in graphs:
         return reasons
-    stored = store.query(
-        f"""SELECT * WHERE {{ GRAPH {EXPLANATIONS_GRAPH.n3()} {{
-              ?e rdf:subject ?S ; rdf:predicate ?P ; rdf:object ?O ; {DG.rule.n3()} ?rule .
-              OPTIONAL {{ ?e {DG.premise.n3()} [ rdf:subject ?ps ; rdf:predicate ?pp ; rdf:object ?po ] }} }} }}""",
-        bindings=dict(zip("SPO", triple, strict=True)),
-    )
-    by_rule: dict[str, Reason] = {}
-    for row in stored.rows():
-        reason = by_rule.setdefault(str(row["rule"]), Reason("domain rule", rule=str(row["rule"]).rsplit("/", 1)[-1]))
-        if "ps" in row:
-            premise = (row["ps"], row["pp"], row["po"])
-            reason.premises.append((premise, graphs_of(store, premise)))
-    reasons += by_rule.values()
-    if not by_rule and not asserted:
+    select = lambda sparql: store.query(sparql).rows()  # noqa: E731
+    by_rule = firings_concluding(DOMAIN_RULES, [triple], select).get(triple, [])
+    for firing in by_rule:
+        premises = [(premise, graphs_of(store, premise)) for premise in firing.premises]
+        reasons.append(Reason("domain rule", rule=firing.rule.name, premises=premises))
+    if not by_rule:
         reasons += owl_reasons(store, triple)
     return reasons
 

@@ -9,8 +9,9 @@ through the whole reasoning step (bench/RESULTS.md).
 The two alternate until neither adds anything, because each feeds the other (a rule
 derives ``dg:owns``; OWL then derives ``dg:ownedBy`` and ``dg:controls``). What
 users see is kept clean: reflexive ``owl:sameAs``, statements about the RDF/OWL
-vocabulary itself and owlrl's literal-subject triples are dropped. Every triple a
-domain rule adds gets a ``dg:Explanation`` (rule and premises) in its own graph.
+vocabulary itself and owlrl's literal-subject triples are dropped. Why a triple was
+derived is not stored (it would be most of the store: ≈ 9 quads per conclusion) but
+found when asked, for the domain rules as for OWL 2 RL (:mod:`dealgraph.explain`).
 
 Links to Wikidata are identity links, not merges (docs/MODEL.md, "owl:sameAs"): the
 closure keeps ``owl:sameAs`` itself (symmetric and transitive, so ``wd:Q… owl:sameAs
@@ -37,13 +38,13 @@ from . import owl2rl
 from .owl2rl import InconsistencyError, TermIds, unpack
 from .rules import DOMAIN_RULES, Rule, constants, instantiate
 from .store import OxigraphStore, Quad, to_oxigraph
-from .vocab import DG, EXPLANATIONS_GRAPH, ID, INFERRED_GRAPH, WIKIDATA_GRAPH
+from .vocab import DERIVED_GRAPHS, DG, ID, INFERRED_GRAPH, WIKIDATA_GRAPH
 
 Triple = tuple[Node, Node, Node]
 _ERROR = URIRef("http://www.daml.org/2002/03/agents/agent-ont#ErrorMessage")
 _ERROR_TEXT = URIRef("http://www.daml.org/2002/03/agents/agent-ont#error")
 #: Graphs reasoning neither reads nor writes to: its own output, and the Wikidata snapshot.
-_NOT_REASONED_OVER = (INFERRED_GRAPH, EXPLANATIONS_GRAPH, WIKIDATA_GRAPH)
+_NOT_REASONED_OVER = (*DERIVED_GRAPHS, WIKIDATA_GRAPH)
 _REFLEXIVE = {OWL.sameAs, RDFS.subClassOf, RDFS.subPropertyOf, OWL.equivalentClass, OWL.equivalentProperty}
 _EMPTY_CLASSES = {OWL.Thing, RDFS.Resource}
 _SAME_AS = OWL.sameAs
@@ -197,25 +198,25 @@ def _keys_of(store: OxigraphStore, ids: TermIds, query: str) -> list[int]:
 
 def apply_rules(
     store: OxigraphStore, rules: list[Rule], report: ReasoningReport, ids: TermIds
-) -> tuple[list[int], dict[str, set[int]]]:
+) -> tuple[dict[str, list[int]], dict[str, set[int]]]:
     """One pass of *rules*, in order, evaluated by the store as SPARQL Updates (:meth:`Rule.update`).
 
-    Conclusions that are new go to the inferred graph with their explanations. Returns
-    their keys, and for each rule the predicates (ids) of what it and the rules after it
-    concluded: what it has not read yet. Each rule writes to a graph of its own, which
-    the rules after it read.
+    Conclusions that are new go to the inferred graph. Returns their keys by rule,
+    and for each rule the predicates (ids) of what it and the rules after it concluded:
+    what it has not read yet. Each rule writes to a graph of its own, which the rules
+    after it read.
     """
     scratch = [URIRef(f"{_NEW}/{number}") for number in range(len(rules))]
     graphs = [str(g) for g in store.graph_names() if not str(g).startswith(str(_NEW))]
-    new: list[int] = []
+    new: dict[str, list[int]] = {}
     concluded: list[set[int]] = []
     for rule, graph in zip(rules, scratch, strict=True):
         graphs.append(str(graph))
-        store.update(rule.update(str(graph), str(EXPLANATIONS_GRAPH), graphs))
+        store.update(rule.update(str(graph), graphs))
         keys = _keys_of(store, ids, f"SELECT ?s ?p ?o WHERE {{ GRAPH {graph.n3()} {{ ?s ?p ?o }} }}")
         if keys:
             report.rule_triples[rule.name] = report.rule_triples.get(rule.name, 0) + len(keys)
-        new += keys
+        new[rule.name] = keys
         concluded.append(_predicates(keys))
     inferred = INFERRED_GRAPH.n3()
     store.update(" ; ".join(f"ADD SILENT {g.n3()} TO {inferred} ; DROP SILENT GRAPH {g.n3()}" for g in scratch))
@@ -236,6 +237,8 @@ class _State:
     closure: OwlClosure
     rules: list[Rule]
     inferred: set[int] = field(default_factory=set)
+    #: What each non-monotonic rule concluded, to tell whether a write withdraws any of it.
+    withdrawable: dict[str, set[int]] = field(default_factory=dict)
 
 
 #: The reasoning state of each store reasoned over in this process (kept when asked).
@@ -249,11 +252,12 @@ def reason(
     engine: str = "fast",
     keep_state: bool = False,
 ) -> ReasoningReport:
-    """Fill the inferred and explanations graphs of *store* from everything else in it.
+    """Fill the inferred graph of *store* from everything else in it.
 
     The domain rules (cheap, evaluated by the store) run to their fixpoint before each
-    OWL 2 RL closure, so the closure runs as few times as possible. Both graphs are
-    rebuilt from scratch: reasoning twice gives the same result. *engine* is one of
+    OWL 2 RL closure, so the closure runs as few times as possible. The graph is
+    rebuilt from scratch (with a description of each rule, which explanations link
+    to): reasoning twice gives the same result. *engine* is one of
     :data:`ENGINES`; with *keep_state* the engine's state stays in memory so that
     :func:`reason_after_write` can reason over additions incrementally.
     """
@@ -262,8 +266,8 @@ def reason(
     started = time.perf_counter()
     state = _State(OwlClosure(engine), rules)
     asserted = asserted_keys(store, state.closure.ids)
-    store.replace_graph(INFERRED_GRAPH, [])
-    store.replace_graph(EXPLANATIONS_GRAPH, rule_descriptions(rules))
+    store.remove_graphs(DERIVED_GRAPHS)
+    store.replace_graph(INFERRED_GRAPH, rule_descriptions(rules))
     _derive(store, state, asserted, report, progress)
     if keep_state:
         _STATES[store] = state
@@ -291,7 +295,11 @@ def _derive(
         report.rounds += 1
         derived_any = False
         while dirty:
-            new, unread = apply_rules(store, dirty, report, ids)
+            by_rule, unread = apply_rules(store, dirty, report, ids)
+            for rule in dirty:
+                if not rule.monotonic:
+                    state.withdrawable.setdefault(rule.name, set()).update(by_rule[rule.name])
+            new = [key for keys in by_rule.values() for key in keys]
             derived_any = derived_any or bool(new)
             state.inferred.update(new)
             pending += new
@@ -327,7 +335,7 @@ def reason_after_write(
     progress: Callable[[str], None] = lambda message: None,
     state_of: OxigraphStore | None = None,
 ) -> ReasoningReport:
-    """Bring the inferred and explanations graphs of *store* up to date after a write.
+    """Bring the inferred graph of *store* up to date after a write.
 
     *added* and *removed* are the quads ``(s, p, o, graph)`` the write changed (rdflib
     terms; changes to the graphs reasoning does not read are ignored). Additions are
@@ -355,7 +363,7 @@ def reason_after_write(
     report = ReasoningReport()
     started = time.perf_counter()
     _derive(store, state, added, report, progress)
-    if any(_withdrawn(store, rule) for rule in state.rules if not rule.monotonic):
+    if any(_withdrawn(store, rule, state) for rule in state.rules if not rule.monotonic):
         progress("reasoning: the write withdraws a conclusion of a non-monotonic rule; deriving everything again")
         return reason(store, rules, progress, engine=engine, keep_state=True)
     _STATES[store] = state
@@ -363,17 +371,14 @@ def reason_after_write(
     return report
 
 
-def _withdrawn(store: OxigraphStore, rule: Rule) -> bool:
-    """True when *rule* no longer draws a conclusion it drew before (recorded in the explanations)."""
+def _withdrawn(store: OxigraphStore, rule: Rule, state: _State) -> bool:
+    """True when *rule* no longer draws a conclusion it drew before."""
     terms = constants([rule])
     now = set()
     for solution in store.query(rule.query()).rows():
         now |= {t for t in (instantiate(c, solution, terms) for c in rule.conclusions) if t}
-    recorded = store.query(
-        f"""SELECT ?s ?p ?o WHERE {{ GRAPH {EXPLANATIONS_GRAPH.n3()} {{
-              ?e {DG.rule.n3()} {rule.iri.n3()} ; rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o }} }}"""
-    )
-    return any((row["s"], row["p"], row["o"]) not in now for row in recorded.rows())
+    ids = state.closure.ids
+    return any(ids.triple(key) not in now for key in state.withdrawable.get(rule.name, ()))
 
 
 def move_reasoning_state(source: OxigraphStore, target: OxigraphStore) -> None:

@@ -1,16 +1,19 @@
 """The domain rules OWL 2 RL cannot say, as data: premises, extra conditions, conclusions.
 
-A rule is evaluated as one SPARQL SELECT over the store (so it runs where the data
-is, whichever engine that is); every solution instantiates the conclusion templates,
-and the instantiated premise templates become the explanation of what was derived.
+A rule is evaluated by the store, as one SPARQL Update (so it runs where the data is,
+whichever engine that is). Why a conclusion holds is asked of the store again when
+someone wants to know: the rule's SELECT with the conclusion's terms bound finds the
+premises (:func:`firings_concluding`), as OWL 2 RL's rules are matched in :mod:`.explain`.
 """
 
 from __future__ import annotations
 
 import re
+from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-from rdflib import RDF, URIRef
+from rdflib import RDF, BNode, URIRef
 from rdflib.term import Node
 
 from .vocab import ID, PREFIXES, sparql_prologue
@@ -52,54 +55,57 @@ class Rule:
     def all_premises(self) -> tuple[Template, ...]:
         return self.premises + self.optional_premises
 
-    def update(self, inferred: str, explanations: str, graphs: list[str]) -> str:
+    def update(self, inferred: str, graphs: list[str]) -> str:
         """The SPARQL Update that fires this rule: it adds the conclusions that are new to the
-        graph *inferred*, each with its explanation (rule and premises) in *explanations*.
-        The rule reads the union of *graphs* (``USING``: an update's own default graph is
-        the store's default graph, not the union that queries see).
+        graph *inferred*, reading the union of *graphs* (``USING``: an update's own default
+        graph is the store's default graph, not the union that queries see).
 
         This is how a rule runs where the data is, on any SPARQL 1.1 store. The premises
-        are matched once for all conclusion templates (one update per template matched
-        them once each: six times for a six-conclusion rule). Each template gets its own
-        variables, bound only when its conclusion is new — a template whose variables the
-        solution leaves unbound (an absent optional premise) adds nothing — and an
-        INSERT skips every triple with an unbound variable. An explanation node's IRI
-        comes from its triple, a premise's from its own triple, so that premises shared
-        by several conclusions are written once; a premise or conclusion with a blank
-        node gets a blank node instead.
+        are matched once for all conclusion templates (one update per template would match
+        them once each). Each template gets its own subject variable, bound only when its
+        conclusion is new; an INSERT skips every triple with an unbound variable, which is
+        also how a template whose variables the solution leaves unbound (an absent optional
+        premise) adds nothing. Why a conclusion holds is not written down: it is found
+        again when asked (:func:`firings_concluding`).
         """
         body = self.query().split("{", 1)[1].rsplit("}", 1)[0]
-        conclusions, explanation, binds = [], [], []
+        conclusions, binds = [], []
         for k, template in enumerate(self.conclusions):
             s, p, o = template
-            variables = [part for part in template if part.startswith("?")]
-            bound = [f"BOUND({v})" for v in variables]
+            bound = [f"BOUND({part})" for part in template if part.startswith("?")]
             new = " && ".join([*bound, f"!isLITERAL({s})", f"NOT EXISTS {{ {s} {p} {o} }}"])
-            binds.append(f"BIND(IF({new}, {_node_for(template, 'explanation')}, ?_unbound) AS ?_e{k})")
-            binds.append(f"BIND(IF(BOUND(?_e{k}), {s}, ?_unbound) AS ?_s{k})")
+            binds.append(f"BIND(IF({new}, {s}, ?_unbound) AS ?_s{k})")
             conclusions.append(f"?_s{k} {p} {o}")
-            explanation.append(
-                f"?_e{k} a dg:Explanation ; dg:rule <{self.iri}> ; "
-                f"rdf:subject {s} ; rdf:predicate {_as_iri(p)} ; rdf:object {o}"
-            )
-        fired = " || ".join(f"BOUND(?_e{k})" for k in range(len(self.conclusions)))
-        for index, premise in enumerate(self.all_premises()):
-            binds.append(f"BIND(IF({fired}, {_node_for(premise, 'statement')}, ?_unbound) AS ?_p{index})")
-            explanation += [f"?_e{k} dg:premise ?_p{index}" for k in range(len(self.conclusions))]
-            explanation.append(
-                f"?_p{index} rdf:subject {premise[0]} ; rdf:predicate {_as_iri(premise[1])} ; rdf:object {premise[2]}"
-            )
         return (
             f"{sparql_prologue()}INSERT {{\n  GRAPH <{inferred}> {{\n    "
             + " .\n    ".join(conclusions)
-            + f" .\n  }}\n  GRAPH <{explanations}> {{\n    "
-            + " .\n    ".join(explanation)
             + " .\n  }\n}\n"
             + "".join(f"USING <{g}>\n" for g in graphs)
             + f"WHERE {{\n  {{ SELECT * WHERE {{ {body} }} }}\n  "
             + "\n  ".join(binds)
             + "\n}"
         )
+
+    def matching(self, bindings: list[dict[str, Node]]) -> str:
+        """The SELECT of this rule's firings that bind variables as one of *bindings* does.
+
+        Each binding is ``{variable: term}`` (the same variables in each). A variable the
+        premises match is given by a ``VALUES`` table ahead of them, so that the store
+        starts from it; one the conditions compute (``BIND … AS``) or that only an optional
+        premise matches is compared after (``sameTerm``), through a stand-in given by the
+        same table row.
+        """
+        names = sorted(bindings[0])
+        matched = {part[1:] for template in self.premises for part in template if part.startswith("?")}
+        matched -= set(_COMPUTED.findall(self.conditions))
+        columns = [name if name in matched else f"_want_{name}" for name in names]
+        rows = " ".join("(" + " ".join(b[name].n3() for name in names) + ")" for b in bindings)
+        pairs = zip(names, columns, strict=True)
+        checks = [f"sameTerm(?{name}, ?{column})" for name, column in pairs if name != column]
+        body = self.query().split("{", 1)[1].rsplit("}", 1)[0]
+        check = f"\n  FILTER({' && '.join(checks)})" if checks else ""
+        head = "VALUES (" + " ".join(f"?{c}" for c in columns) + f") {{ {rows} }}"
+        return f"SELECT * WHERE {{\n  {head}\n  {body}{check}\n}}"
 
     @property
     def monotonic(self) -> bool:
@@ -129,23 +135,10 @@ def _as_iri(part: str) -> str:
     return "rdf:type" if part == "a" else part
 
 
-def _key(part: str) -> str:
-    """SPARQL text for a term's identity as a string (value, datatype and language for a literal)."""
-    part = _as_iri(part)
-    return f'COALESCE(CONCAT(STR({part}), "|", STR(DATATYPE({part})), "|", LANG({part})), STR({part}))'
-
-
-def _node_for(template: Template, kind: str) -> str:
-    """SPARQL for the IRI of a triple's explanation or premise statement (a blank node if it has one)."""
-    parts = [_as_iri(part) for part in template]
-    blank = " || ".join(f"isBLANK({part})" for part in parts if part.startswith("?")) or "false"
-    keys = ', " ", '.join(_key(part) for part in template)
-    digest = f"SUBSTR(SHA1(CONCAT({keys})), 1, 20)"
-    return f'IF({blank}, BNODE(), IRI(CONCAT(STR(id:), "{kind}/", {digest})))'
-
-
 #: A prefixed name or an IRI in a rule's SPARQL text.
 _NAME = re.compile(r"<[^>\s]+>|\b[a-z][\w-]*:[A-Za-z_][\w-]*")
+#: A variable a rule's conditions compute.
+_COMPUTED = re.compile(r"\bAS\s+\?(\w+)", re.IGNORECASE)
 
 
 def instantiate(template: Template, solution: dict[str, Node], terms: dict[str, Node]) -> tuple[Node, ...] | None:
@@ -180,6 +173,76 @@ def constants(rules: list[Rule]) -> dict[str, Node]:
     return found
 
 
+Triple = tuple[Node, Node, Node]
+#: Runs a SELECT and gives its rows as ``{variable: rdflib term}`` (a store's, or the served one's).
+Select = Callable[[str], Iterable[dict[str, Node]]]
+#: Bindings per ``VALUES`` table when looking for firings.
+_CHUNK = 500
+
+
+@dataclass(frozen=True)
+class Firing:
+    """One way a rule fired: its premises as they hold and the conclusions it draws from them."""
+
+    rule: Rule
+    premises: tuple[Triple, ...]
+    conclusions: tuple[Triple, ...]
+
+
+def firings_concluding(rules: list[Rule], triples: Iterable[Triple], select: Select) -> dict[Triple, list[Firing]]:
+    """For each of *triples* that *rules* conclude, the firings that conclude it.
+
+    This is the explanation of a rule's conclusion, found when asked rather than
+    stored: each conclusion template that fits a triple binds the rule's variables,
+    and the store finds the premises that hold with them (:meth:`Rule.matching`).
+    A triple with a blank node is not looked for (a query cannot name one).
+    """
+    wanted = set(triples)
+    terms = constants(rules)
+    found: dict[Triple, list[Firing]] = defaultdict(list)
+    for rule in rules:
+        for template in rule.conclusions:
+            bindings = [b for t in wanted if (b := _binding(template, t, terms)) is not None]
+            for firing in _fire(rule, bindings, select, terms):
+                for conclusion in firing.conclusions:
+                    if conclusion in wanted and firing not in found[conclusion]:
+                        found[conclusion].append(firing)
+    return dict(found)
+
+
+def firings_reading(rules: list[Rule], subject: Node, select: Select) -> list[Firing]:
+    """The firings of *rules* with a premise about *subject*: what follows from its facts."""
+    terms = constants(rules)
+    found: dict[Firing, None] = {}
+    for rule in rules:
+        for variable in sorted({s[1:] for s, _, _ in rule.premises if s.startswith("?")}):
+            found.update(dict.fromkeys(_fire(rule, [{variable: subject}], select, terms)))
+    return list(found)
+
+
+def _binding(template: Template, triple: Triple, terms: dict[str, Node]) -> dict[str, Node] | None:
+    """The rule variables that make *template* the triple, or None when it cannot be."""
+    found: dict[str, Node] = {}
+    for part, value in zip(template, triple, strict=True):
+        if not part.startswith("?"):
+            if terms[part] != value:
+                return None
+        elif isinstance(value, BNode) or found.setdefault(part[1:], value) != value:
+            return None
+    return found
+
+
+def _fire(rule: Rule, bindings: list[dict[str, Node]], select: Select, terms: dict[str, Node]) -> list[Firing]:
+    unique = list({tuple(sorted(b.items())): b for b in bindings}.values())
+    firings: dict[Firing, None] = {}
+    for start in range(0, len(unique), _CHUNK):
+        for solution in select(rule.matching(unique[start : start + _CHUNK])):
+            premises = (instantiate(t, solution, terms) for t in rule.all_premises())
+            conclusions = (instantiate(t, solution, terms) for t in rule.conclusions)
+            firings[Firing(rule, tuple(filter(None, premises)), tuple(filter(None, conclusions)))] = None
+    return list(firings)
+
+
 _LOCAL = 'REPLACE(STR({}), "^.*[/#]", "")'
 
 OWNERSHIP_FROM_ACQUISITION = Rule(
@@ -195,7 +258,7 @@ OWNERSHIP_FROM_ACQUISITION = Rule(
     ),
     optional_premises=(("?deal", "dg:date", "?date"),),
     conditions=(
-        "BIND(IRI(CONCAT(STR(id:), \"ownership/\", "
+        'BIND(IRI(CONCAT(STR(id:), "ownership/", '
         + _LOCAL.format("?deal")
         + ', "/", '
         + _LOCAL.format("?owned")
@@ -277,4 +340,3 @@ DATE_BOUNDS = Rule(
 #: The domain rules, applied together until none adds anything; in this order, each reads
 #: what the ones before it concluded in the same pass (a period's start date, then its bounds).
 DOMAIN_RULES = [OWNERSHIP_FROM_ACQUISITION, DATE_BOUNDS, OWNERSHIP_CLOSED_BY_SALE]
-

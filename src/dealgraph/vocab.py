@@ -12,12 +12,14 @@ PROV = Namespace("http://www.w3.org/ns/prov#")
 
 ONTOLOGY_GRAPH = URIRef(GRAPH["ontology"])
 INFERRED_GRAPH = URIRef(GRAPH["inferred"])
-EXPLANATIONS_GRAPH = URIRef(GRAPH["explanations"])
+#: Where explanations of the domain rules' conclusions were stored until they were found
+#: when asked (:mod:`dealgraph.explain`); reasoning drops it from a store built before.
+RETIRED_EXPLANATIONS_GRAPH = URIRef(GRAPH["explanations"])
 WIKIDATA_GRAPH = URIRef(GRAPH["wikidata"])
 USER_GRAPH = URIRef(GRAPH["user"])
 
 #: Graphs that reasoning writes; every other graph holds asserted facts.
-DERIVED_GRAPHS = (INFERRED_GRAPH, EXPLANATIONS_GRAPH)
+DERIVED_GRAPHS = (INFERRED_GRAPH, RETIRED_EXPLANATIONS_GRAPH)
 
 #: Prefixes offered to every query (and shown in the editor), as a SPARQL engine's
 #: "default prefixes": a query may still declare its own.

@@ -20,7 +20,7 @@ from rdflib.namespace import DCTERMS
 
 from ..config import Settings
 from ..store import OxigraphStore
-from ..vocab import DERIVED_GRAPHS, EXPLANATIONS_GRAPH, INFERRED_GRAPH, WIKIDATA_GRAPH
+from ..vocab import DERIVED_GRAPHS, INFERRED_GRAPH, WIKIDATA_GRAPH
 from .formats import GRAPH_FORMATS, SOLUTION_FORMATS
 
 SD = Namespace("http://www.w3.org/ns/sparql-service-description#")
@@ -105,8 +105,6 @@ def _describe_graph(
         for other in asserted:
             sd.add((node, DCTERMS.source, other))
         what = "triples derived by reasoning (OWL 2 RL closure and domain rules)"
-        if graph == EXPLANATIONS_GRAPH:
-            what = "how each triple derived by a domain rule was derived (rule and premises)"
         sd.add((node, RDFS.comment, Literal(f"Only {what}, from the asserted graphs.", lang="en")))
     elif graph == WIKIDATA_GRAPH:
         sd.add((node, DCTERMS.source, URIRef("https://www.wikidata.org/")))

@@ -72,7 +72,7 @@ def _page(iri, path: str) -> str:
         "formats": [(f.name, f.media_type, _EXTENSIONS[f.name]) for f in OFFERED if f.name != "html"],
         "statements": facts.statements(iri, lang),
         "referenced_by": facts.referenced_by(iri, lang),
-        "why": facts.explanations(f"?e rdf:subject {iri.n3()} .", lang),
+        "why": facts.why(iri, lang),
         "short": facts.short,
         "Money": facts.Money,
     }

@@ -3,7 +3,8 @@
 Each function runs one or two queries (:mod:`.lookup`) and returns plain values for
 the templates: links with labels in the request's language, money as amounts, and
 for every fact its evidence (source sentence, whether it is only reported) or, for
-an inferred triple, the rule and premises recorded in ``…/graph/explanations``.
+a triple a domain rule inferred, the rule and the premises it fired on (found again
+when the page is asked for: :func:`dealgraph.rules.firings_concluding`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,8 @@ from decimal import Decimal, InvalidOperation
 from rdflib import RDF, BNode, URIRef
 from rdflib.term import Node
 
-from ..vocab import DG, EXPLANATIONS_GRAPH, ID, INFERRED_GRAPH, PREFIXES, WD
+from ..rules import DOMAIN_RULES, Firing, firings_concluding, firings_reading
+from ..vocab import DERIVED_GRAPHS, DG, ID, INFERRED_GRAPH, PREFIXES, WD
 from .i18n import pick_literal, term
 from .lookup import select, values
 
@@ -172,32 +174,36 @@ def evidence(facts: set[URIRef], lang: str) -> dict[str, list[Evidence]]:
 # ------------------------------------------------------------------ explanations
 
 
-def explanations(where: str, lang: str) -> list[Explanation]:
-    """Explanations ``?e`` matching the graph pattern *where* (over the explanations graph)."""
-    rows = select(
-        f"""SELECT DISTINCT ?e ?s ?p ?o ?rule ?prem ?ps ?pp ?po WHERE {{
-          GRAPH <{EXPLANATIONS_GRAPH}> {{
-            {where}
-            ?e rdf:subject ?s ; rdf:predicate ?p ; rdf:object ?o ; dg:rule ?rule .
-            OPTIONAL {{ ?e dg:premise ?prem . ?prem rdf:subject ?ps ; rdf:predicate ?pp ; rdf:object ?po }}
-          }}
-          FILTER(STRSTARTS(STR(?s), STR(id:)))
-        }} ORDER BY ?s ?p ?prem"""
-    )
-    names = labels({r[k] for r in rows for k in ("s", "p", "o", "rule", "ps", "pp", "po") if k in r}, lang)
-    found: dict[Node, Explanation] = {}
-    for row in rows:
-        if row["e"] not in found:
-            found[row["e"]] = Explanation(
-                Statement(link(row["s"], names), link(row["p"], names), _shown(row["o"], names)),
-                link(row["rule"], names),
-                [],
-            )
-        if "prem" in row:
-            found[row["e"]].premises.append(
-                Statement(_shown(row["ps"], names), link(row["pp"], names), _shown(row["po"], names))
-            )
-    return list(found.values())
+def why(iri: URIRef, lang: str) -> list[Explanation]:
+    """The inferred triples about *iri* that a domain rule concluded, each with its rule and premises."""
+    rows = select(f"SELECT ?p ?o WHERE {{ {values('s', [iri])} GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} }}")
+    found = firings_concluding(DOMAIN_RULES, [(iri, row["p"], row["o"]) for row in rows], select)
+    return _explained([(triple, firing) for triple, firings in sorted(found.items()) for firing in firings], lang)
+
+
+def consequences(iri: URIRef, lang: str) -> list[Explanation]:
+    """What the domain rules inferred from the facts about *iri*, each with its rule and premises."""
+    firings = firings_reading(DOMAIN_RULES, iri, select)
+    candidates = {c for firing in firings for c in firing.conclusions if c[0] != iri and not isinstance(c[0], BNode)}
+    if not candidates:
+        return []
+    table = " ".join(f"({s.n3()} {p.n3()} {o.n3()})" for s, p, o in candidates)
+    rows = select(f"SELECT * WHERE {{ VALUES (?s ?p ?o) {{ {table} }} GRAPH <{INFERRED_GRAPH}> {{ ?s ?p ?o }} }}")
+    inferred = {(row["s"], row["p"], row["o"]) for row in rows}
+    shown = [(c, firing) for firing in firings for c in firing.conclusions if c in inferred]
+    return _explained(sorted(shown, key=lambda pair: pair[0]), lang)
+
+
+def _explained(pairs: list[tuple[tuple[Node, Node, Node], Firing]], lang: str) -> list[Explanation]:
+    terms = {firing.rule.iri for _, firing in pairs}
+    for triple, firing in pairs:
+        terms.update(triple, *firing.premises)
+    names = labels(terms, lang)
+    show = lambda t: Statement(_shown(t[0], names), link(t[1], names), _shown(t[2], names))  # noqa: E731
+    return [
+        Explanation(show(triple), link(firing.rule.iri, names), [show(p) for p in firing.premises])
+        for triple, firing in pairs
+    ]
 
 
 def _shown(node: Node, names: dict[str, str]) -> Link | str:
@@ -246,7 +252,7 @@ def _row(predicate: Node, value: Node, names: dict[str, str], graph: Node) -> Ro
         _shown(value, names),
         getattr(value, "language", None),
         local_name(graph),
-        graph in (INFERRED_GRAPH, EXPLANATIONS_GRAPH),
+        graph in DERIVED_GRAPHS,
     )
 
 
@@ -254,7 +260,7 @@ def referenced_by(iri: URIRef, lang: str, limit: int = 200) -> list[tuple[Link, 
     """Resources below ``id:`` that point at *iri*, with the property they use."""
     rows = select(
         f"SELECT DISTINCT ?s ?p WHERE {{ {values('this', [iri])} ?s ?p ?this "
-        f'FILTER(isIRI(?s) && STRSTARTS(STR(?s), STR(id:)) && !STRSTARTS(STR(?s), "{ID}explanation/")) }} '
+        "FILTER(isIRI(?s) && STRSTARTS(STR(?s), STR(id:))) } "
         f"ORDER BY ?s ?p LIMIT {limit}"
     )
     names = labels({r[k] for r in rows for k in ("s", "p")}, lang)
@@ -455,10 +461,6 @@ def deal(iri: URIRef, lang: str) -> dict:
             found[str(row["kind"])].append(row["value"])
     names = labels({v for k in (*ROLES, "after", "wasDerivedFrom") for v in found[k]}, lang)
     claims = _claims(iri, lang)
-    consequences = explanations(
-        f"?e dg:premise ?premise . ?premise rdf:subject {iri.n3()} . FILTER NOT EXISTS {{ ?e rdf:subject {iri.n3()} }}",
-        lang,
-    )
     return {
         "parties": [(role, [link(v, names) for v in sorted(found[role])]) for role in ROLES if found[role]],
         "kinds": sorted(term(local_name(t), lang) for t in found["type"]),
@@ -471,7 +473,7 @@ def deal(iri: URIRef, lang: str) -> dict:
         "sources": sorted((link(v, names) for v in found["wasDerivedFrom"]), key=lambda x: x.label),
         "evidence": evidence({iri}, lang).get(str(iri), []),
         "claims": claims,
-        "consequences": consequences,
+        "consequences": consequences(iri, lang),
     }
 
 
