@@ -77,5 +77,6 @@ def create_app(
     app.register_blueprint(pictures.bp)
     app.register_blueprint(writes.bp)
     operations.init_app(app)
+    home.init_app(app)
     limits.init_app(app, settings)
     return app

@@ -7,14 +7,25 @@ this endpoint, prefix completion reads ``/prefixes.json`` (dealgraph's prefixes)
 and the autocompleters that would ask LOV are left out. ``/#query=…`` opens a
 query in a new editor tab (YASGUI reads it from the URL). Without the built
 assets the page says how to get the editor and offers a plain form instead.
+
+The build also writes each file gzipped and brotli-compressed beside it
+(``yasgui.min.js.gz``, ``.br``); WhiteNoise, put in front of the app by
+:func:`init_app`, sends the variant the request's ``Accept-Encoding`` prefers
+(with ``Vary``, ``ETag``, ``Last-Modified`` and 304s). The page links the files with
+a fingerprint of their content (``?v=…``), so browsers keep them for good. WhiteNoise
+lists the files when the app starts: assets rebuilt later are served after a restart.
 """
 
 from __future__ import annotations
 
+import hashlib
 from collections import defaultdict
+from functools import cache
 from pathlib import Path
 
-from flask import Blueprint, Response, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, current_app, jsonify, render_template, request
+from werkzeug.http import parse_accept_header
+from whitenoise import WhiteNoise
 
 from ..vocab import DERIVED_GRAPHS, PREFIXES, sparql_prologue
 from . import facts
@@ -28,6 +39,9 @@ bp = Blueprint("home", __name__, template_folder="templates")
 
 #: Where ``npm run build`` puts YASGUI (git-ignored; packed into the wheel as an artifact).
 VENDOR = Path(__file__).parent / "static" / "vendor" / "yasgui"
+
+#: The content codings ``npm run build`` writes beside each vendor file, smallest first.
+CODINGS = ("br", "gzip")
 
 #: The query the editor opens with (the README's first question).
 EXAMPLE_QUERY = """SELECT ?target ?date ?amount ?currency ?outcome WHERE {
@@ -44,6 +58,57 @@ ORDER BY ?date
 def editor_installed() -> bool:
     """Whether the YASGUI assets were built into this installation."""
     return (VENDOR / "yasgui.min.js").is_file() and (VENDOR / "yasgui.min.css").is_file()
+
+
+def preferred_coding(accept_encoding: str) -> str:
+    """The coding to send, "br", "gzip" or "" (identity), as RFC 9110 §12.5.3 reads ``Accept-Encoding``.
+
+    A quality of 0 refuses a coding, ``*`` stands for the codings not named, the highest
+    quality wins and the smaller file breaks a tie. Identity loses to a compressed
+    coding of the same quality; it counts only when named (or ``*`` is), and is what
+    is left when the client accepts neither coding or sends no header.
+    """
+    qualities = {coding.lower(): quality for coding, quality in parse_accept_header(accept_encoding)}
+    anything = qualities.get("*")
+    best = max(CODINGS, key=lambda coding: qualities.get(coding, anything or 0))
+    quality = qualities.get(best, anything or 0)
+    identity = qualities.get("identity", anything)
+    return best if quality > 0 and (identity is None or quality >= identity) else ""
+
+
+class _PreCompressedFiles(WhiteNoise):
+    """WhiteNoise, told which coding to send: it only looks for the codings' names in
+    ``Accept-Encoding``, so it reads ``gzip;q=0`` as a yes (evansd/whitenoise#352)."""
+
+    @staticmethod
+    def serve(static_file, environ, start_response):
+        chosen = preferred_coding(environ.get("HTTP_ACCEPT_ENCODING", ""))
+        return WhiteNoise.serve(static_file, {**environ, "HTTP_ACCEPT_ENCODING": chosen}, start_response)
+
+
+def init_app(app: Flask) -> None:
+    """Put WhiteNoise in front of the app for the built vendor files (Flask serves the other static files)."""
+    if not VENDOR.is_dir():
+        return
+    prefix = f"{app.static_url_path}/{VENDOR.relative_to(app.static_folder).as_posix()}/"
+    app.wsgi_app = _PreCompressedFiles(
+        app.wsgi_app, root=VENDOR, prefix=prefix, immutable_file_test=lambda path, url: True
+    )
+
+
+@cache
+def _fingerprint(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()[:16]
+
+
+@bp.app_url_defaults
+def _fingerprint_vendor_urls(endpoint: str, values: dict) -> None:
+    """Add ``?v=<fingerprint of the content>`` to a vendor file's URL: a new build is a new URL."""
+    if endpoint != "static":
+        return
+    path = Path(current_app.static_folder, values.get("filename", ""))
+    if path.parent == VENDOR and path.is_file():
+        values.setdefault("v", _fingerprint(path))
 
 
 def _themes() -> list[tuple[str, list]]:
