@@ -1,15 +1,20 @@
-"""The SPARQL 1.1 Protocol on /sparql, the service description, the dump and the errors.
+"""The SPARQL 1.1 Protocol on /sparql, the service description, the dump and the errors;
+the protocol's dataset parameters of an update on /update.
 
-Every request goes over HTTP to a real ``dealgraph serve`` on the shipped data.
+Every request goes over HTTP to a real ``dealgraph serve``: on the shipped data, or, for
+updates, on the small dataset with an update token.
 """
 
 from __future__ import annotations
 
 import gzip
 import re
+from collections.abc import Iterator
 
 import pyoxigraph as ox
+import pytest
 import requests
+from conftest import W3C_PROTOCOL_GRAPHS, RunningServer, start_dealgraph, write_small_dataset
 from rdflib import Graph, Literal, Namespace, URIRef
 
 from dealgraph.vocab import INFERRED_GRAPH
@@ -250,3 +255,85 @@ def test_literal_values_survive_the_trip(endpoint):
     value = Literal(row["value"]["value"], datatype=URIRef(row["value"]["datatype"]))
     assert value.toPython() == 50000000
     assert row["currency"]["value"] == "EUR"
+
+
+# --- using-graph-uri and using-named-graph-uri on POST /update
+
+UPDATE_TOKEN = "protocol-test-token"
+AUTH = {"Authorization": f"Bearer {UPDATE_TOKEN}"}
+DATA1, DATA2, DATA3 = (W3C_PROTOCOL_GRAPHS[f"data{i}.nt"] for i in (1, 2, 3))
+
+
+@pytest.fixture(scope="module")
+def writable_endpoint(tmp_path_factory) -> Iterator[RunningServer]:
+    """``dealgraph serve`` on the small dataset (graphs data1 … data3 and a filler), with an update token."""
+    folder = tmp_path_factory.mktemp("writable-small")
+    data = write_small_dataset(folder)
+    server = start_dealgraph(folder / "serve.log", "--data", str(data), env={"DEALGRAPH_UPDATE_TOKEN": UPDATE_TOKEN})
+    yield server
+    server.stop()
+
+
+def copy_into(graph: str) -> str:
+    return f"INSERT {{ GRAPH <{graph}> {{ ?s ?p ?o }} }} WHERE {{ ?s ?p ?o }}"
+
+
+def send_update(server: RunningServer, text: str, **params: str | list[str]) -> requests.Response:
+    headers = {"Content-Type": "application/sparql-update", **AUTH}
+    return requests.post(f"{server.url}/update", params=params, data=text.encode(), headers=headers, timeout=60)
+
+
+def triples_of(server: RunningServer, graph: str) -> set[tuple[str, str, str]]:
+    query = f"SELECT ?s ?p ?o WHERE {{ GRAPH <{graph}> {{ ?s ?p ?o }} }}"
+    response = requests.get(f"{server.url}/sparql", params={"query": query}, headers={"Accept": JSON}, timeout=30)
+    assert response.status_code == 200, response.text
+    return {tuple(row[v]["value"] for v in "spo") for row in response.json()["results"]["bindings"]}
+
+
+def test_using_graph_uri_makes_the_where_read_only_that_graph(writable_endpoint):
+    copy = "http://example.org/copy-of-data2"
+    # Without it, the WHERE reads the update's default graph (…/graph/user), empty here.
+    assert send_update(writable_endpoint, copy_into(copy)).json()["graphs"] == {}
+    response = send_update(writable_endpoint, copy_into(copy), **{"using-graph-uri": DATA2})
+    assert response.status_code == 200, response.text
+    assert response.json()["graphs"] == {copy: {"added": 1, "removed": 0}}
+    assert triples_of(writable_endpoint, copy) == triples_of(writable_endpoint, DATA2)
+    assert triples_of(writable_endpoint, DATA2) != triples_of(writable_endpoint, DATA1)
+
+
+def test_using_graph_uris_in_a_form_body_make_the_dataset_too(writable_endpoint):
+    copy = "http://example.org/copy-of-data1-and-data3"
+    form = {"update": copy_into(copy), "using-graph-uri": [DATA1, DATA3]}
+    response = requests.post(f"{writable_endpoint.url}/update", data=form, headers=AUTH, timeout=60)
+    assert response.status_code == 200, response.text
+    expected = triples_of(writable_endpoint, DATA1) | triples_of(writable_endpoint, DATA3)
+    assert triples_of(writable_endpoint, copy) == expected
+
+
+def test_using_named_graph_uri_gives_the_graphs_of_graph_patterns(writable_endpoint):
+    copy = "http://example.org/copy-of-named-data3"
+    update = f"INSERT {{ GRAPH <{copy}> {{ ?s ?p ?g }} }} WHERE {{ GRAPH ?g {{ ?s ?p ?o }} }}"
+    response = send_update(writable_endpoint, update, **{"using-named-graph-uri": DATA3})
+    assert response.status_code == 200, response.text
+    assert {o for _, _, o in triples_of(writable_endpoint, copy)} == {DATA3}
+
+
+def test_the_dataset_given_twice_or_a_bad_graph_iri_is_a_400(writable_endpoint):
+    before = requests.get(f"{writable_endpoint.url}/health", timeout=30).json()["version"]
+    with_clause = f"WITH <{DATA1}>\nDELETE {{ ?s ?p ?o }} WHERE {{ ?s ?p ?o }}"
+    error = error_of(send_update(writable_endpoint, with_clause, **{"using-named-graph-uri": DATA2}), 400)
+    assert "WITH at line 1, column 1" in error["detail"] and "using-graph-uri" in error["detail"]
+    error = error_of(send_update(writable_endpoint, copy_into(DATA1), **{"using-graph-uri": "data2 > x"}), 400)
+    assert error["detail"] == "using-graph-uri must be an absolute IRI, not 'data2 > x'"
+    assert requests.get(f"{writable_endpoint.url}/health", timeout=30).json()["version"] == before
+
+
+def test_a_syntax_error_is_where_the_client_wrote_it_with_a_dataset_too(writable_endpoint):
+    malformed = "DELETE { ?s ?p ?o }\nWHERE { ?s ?p ?o FILTER(?o = ) }"
+    as_sent = error_of(send_update(writable_endpoint, malformed), 400)
+    with_dataset = error_of(send_update(writable_endpoint, malformed, **{"using-graph-uri": DATA1}), 400)
+    assert with_dataset == as_sent and as_sent["title"] == "Malformed update" and as_sent["line"] == 2
+    unclosed = 'INSERT { ?s ?p ?o }\nWHERE { ?s ?p "never closed }'
+    error = error_of(send_update(writable_endpoint, unclosed, **{"using-graph-uri": DATA1}), 400)
+    assert (error["title"], error["line"], error["column"]) == ("Malformed update", 2, 15)
+    assert "never closed" in error["detail"]

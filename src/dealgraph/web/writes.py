@@ -1,6 +1,8 @@
 """Writes over HTTP: SPARQL 1.1 Update at ``POST /update``, the Graph Store Protocol at ``/store``.
 
-* ``POST /update`` with an ``application/sparql-update`` body, or a form with ``update=``.
+* ``POST /update`` with an ``application/sparql-update`` body, or a form with ``update=``;
+  ``using-graph-uri`` and ``using-named-graph-uri`` (repeatable, in the URL or the form)
+  give the dataset of its ``WHERE`` clauses (:mod:`dealgraph.update_dataset`).
 * ``GET``/``HEAD /store?graph=IRI`` (or ``?default``, which is ``…/graph/user``) reads a
   graph, in the RDF format ``Accept`` asks for; reads are open like ``/sparql``.
 * ``PUT`` replaces a graph with the body, ``POST`` adds the body to it, ``DELETE``
@@ -24,6 +26,7 @@ from rdflib import URIRef
 from ..federation import ServiceNotAllowed
 from ..reason import InconsistencyError
 from ..store import QueryError, RdfSyntaxError
+from ..update_dataset import DatasetConflict, UpdateWithDataset, using_dataset
 from ..validate import ValidationError
 from ..vocab import USER_GRAPH
 from ..writes import ProtectedGraph, WriteBusy, Writer, WriteRefused, WriteReport, token_fingerprint
@@ -31,6 +34,7 @@ from . import formats
 from .dataset import served
 from .errors import ApiError
 from .limits import utf8_body
+from .sparql import _graph_iris
 from .workers import _syntax_error
 
 bp = Blueprint("writes", __name__)
@@ -72,7 +76,7 @@ def _authorize() -> str:
     return f"{token_fingerprint(token)} from {request.remote_addr}"
 
 
-def _refused(error: ValueError, text: str | None = None) -> ApiError:
+def _refused(error: ValueError, update: UpdateWithDataset | None = None) -> ApiError:
     """The response for a write that was not applied (the dataset is unchanged)."""
     if isinstance(error, ServiceNotAllowed):
         return ApiError(403, "Forbidden", str(error))
@@ -97,8 +101,8 @@ def _refused(error: ValueError, text: str | None = None) -> ApiError:
     if isinstance(error, RdfSyntaxError):
         detail = f"the body is not valid RDF: {error}"
         return ApiError(400, "Malformed RDF", detail, line=error.line, column=error.column)
-    if isinstance(error, QueryError) and text is not None:
-        failure = _syntax_error(text, str(error))
+    if isinstance(error, QueryError) and update is not None:
+        failure = _syntax_error(update.original, update.in_original(str(error)))
         return ApiError(400, "Malformed update", failure.detail, line=failure.line, column=failure.column)
     if isinstance(error, WriteRefused):
         return ApiError(422, "Unprocessable Content", str(error))
@@ -132,21 +136,31 @@ def _read_update() -> str:
         raise ApiError(400, "Bad Request", f"a request carries one update, this one has {len(updates)}")
     if not updates or not updates[0].strip():
         raise ApiError(400, "Missing update", "no update: send one as 'update=' or an application/sparql-update body")
-    if any(name in request.values for name in ("using-graph-uri", "using-named-graph-uri")):
-        raise ApiError(400, "Bad Request", "using-graph-uri and using-named-graph-uri are not supported; "
-                       "write USING / USING NAMED in the update itself")
     return updates[0]
+
+
+def _with_request_dataset(text: str) -> UpdateWithDataset:
+    """The update with the dataset its request gives: ``using-graph-uri`` and ``using-named-graph-uri``
+    from the URL and, with a form body, from the form (``request.values`` holds both)."""
+    graphs = _graph_iris(request.values.getlist("using-graph-uri"), "using-graph-uri")
+    named_graphs = _graph_iris(request.values.getlist("using-named-graph-uri"), "using-named-graph-uri")
+    try:
+        return using_dataset(text, graphs, named_graphs)
+    except DatasetConflict as error:
+        raise ApiError(400, "Bad Request", str(error)) from None
+    except QueryError as error:  # strings or brackets that never close
+        raise _refused(error, UpdateWithDataset(text, text)) from None
 
 
 @bp.route("/update", methods=["POST"])
 def update() -> Response:
     """Run a SPARQL 1.1 Update (token required); its default graph is ``…/graph/user``."""
     who = _authorize()
-    text = _read_update()
+    sent = _with_request_dataset(_read_update())
     try:
-        report = _writer().update(text, who, base_iri=request.base_url)
+        report = _writer().update(sent.text, who, base_iri=request.base_url)
     except ValueError as error:
-        raise _refused(error, text) from None
+        raise _refused(error, sent) from None
     return _answer(report)
 
 
