@@ -111,6 +111,29 @@ def test_a_write_that_breaks_the_shapes_is_refused_whole(writable):
     assert not ask(writable, 'ASK { ?s skos:altLabel "Alapage (valid half)" }')
 
 
+def test_a_write_is_checked_on_its_blank_nodes_too(writable):
+    before = fingerprint(writable)
+    no_source = f"""INSERT DATA {{
+      <{ID}deal/unsourced> a dg:Acquisition ; rdfs:label "unsourced deal" ;
+        dg:acquirer <{ID}org/alapage> ; dg:target <{ID}org/marcopoly> ; dg:outcome dg:Completed ;
+        dg:evidence [ a dg:Evidence ; dg:certainty dg:Stated ] .
+    }}"""
+    response = update(writable, no_source, AUTH)
+    assert response.status_code == 422, response.text
+    violations = response.json()["error"]["violations"]
+    assert any("dg:source" in v and v.split(": ", 1)[1].startswith("_:") for v in violations), violations
+    assert fingerprint(writable) == before
+
+
+def test_a_write_that_breaks_a_shape_of_a_node_pointing_at_what_it_changed_is_refused(writable):
+    # Alapage stops being an organization: the deals naming it as their target break.
+    before = fingerprint(writable)
+    response = update(writable, f"DELETE WHERE {{ GRAPH ?g {{ <{ID}org/alapage> a dg:Organization }} }}", AUTH)
+    assert response.status_code == 422, response.text
+    assert any(f"{ID}deal/alapage-1999" in v for v in response.json()["error"]["violations"])
+    assert fingerprint(writable) == before
+
+
 def test_the_ontology_and_the_derived_graphs_cannot_be_written(writable):
     before = fingerprint(writable)
     attempts = [
@@ -136,8 +159,16 @@ def test_an_accepted_update_goes_to_the_user_graph_and_updates_the_inferences(wr
     assert ask(writable, OWNS)
     turtle = requests.get(writable.url + "/store?default", headers={"Accept": "text/turtle"}, timeout=30).text
     assert "Test Buyer" in turtle
+    # The engine's state was kept: the next addition derives only what follows from it.
+    another = NEW_DEAL.replace("test-buyer", "second-buyer").replace("Test Buyer", "Second Buyer")
+    second = update(writable, another, AUTH)
+    assert second.status_code == 200, second.text
+    assert second.json()["reasoning"] == "incremental"
+    assert ask(writable, OWNS.replace("test-buyer", "second-buyer"))
+    assert ask(writable, f"ASK {{ <{ID}org/alapage> dg:ownedBy <{ID}org/second-buyer> }}")
     removed = update(writable, f"DELETE WHERE {{ <{ID}deal/test-buyer-alapage> dg:outcome ?o }}", AUTH)
     assert removed.status_code == 200, removed.text
+    assert removed.json()["reasoning"] == "from scratch"
     assert not ask(writable, OWNS)
     assert json.loads(removed.text)["derived"][f"{GRAPH}inferred"]["removed"] > 0
 

@@ -14,7 +14,9 @@ rules (``eq-diff1``, ``cax-dw``, ``prp-irp``, …) become :class:`InconsistencyE
 
 :class:`FastClosure` keeps ``reasonable``'s state, so triples added later (a write)
 are reasoned over incrementally; a removal needs a new one (``reasonable`` itself
-re-materializes on removals).
+re-materializes on removals). That state may only be used and dropped by the thread
+that made it, and writes arrive on any of the server's threads: every engine lives on
+one thread of its own (:func:`on_engine_thread`).
 
 The closure is kept as integers, not as rdflib terms (:class:`TermIds`), and
 ``reasonable``, which builds a new rdflib term for every position of every triple it
@@ -30,8 +32,10 @@ dealgraph filters out of both (``tests/test_reasoning_engines.py`` compares them
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 
 import pyoxigraph as ox
@@ -591,12 +595,27 @@ def _valid(iri: str) -> bool:
     return True
 
 
+#: The thread every ``reasonable`` engine is made, used and dropped on (its objects are
+#: bound to their thread: used from another they raise, dropped from another they leak).
+_ENGINE_THREAD = ThreadPoolExecutor(max_workers=1, thread_name_prefix="dealgraph-reasoning")
+
+
+def on_engine_thread(function: Callable, *args):
+    """``function(*args)`` run on the engines' thread, whichever thread asks."""
+    if threading.current_thread().name.startswith("dealgraph-reasoning"):
+        return function(*args)
+    return _ENGINE_THREAD.submit(function, *args).result()
+
+
 class FastClosure:
-    """The OWL 2 RL closure of the triples given so far (:class:`TermIds` keys), kept up to date as more are added."""
+    """The OWL 2 RL closure of the triples given so far (:class:`TermIds` keys), kept up to date as more are added.
+
+    Usable from any thread: ``reasonable``'s engine stays on the engines' thread.
+    """
 
     def __init__(self, ids: TermIds | None = None) -> None:
         self.ids = TermIds() if ids is None else ids
-        self._reasoner = reasonable.PyReasoner()
+        self._reasoner = on_engine_thread(reasonable.PyReasoner)
         #: The key of every triple given or entailed (given ones included).
         self.closure: set[int] = set()
         self._schema: list[Triple] = []
@@ -607,11 +626,22 @@ class FastClosure:
         #: The closures of the transitive properties no other rule reads (``_transitive_entailments``).
         self._aside: set[int] = set()
 
+    def __del__(self) -> None:
+        # The engine's last reference goes on its own thread, wherever this object is dropped.
+        engine = [self.__dict__.pop("_reasoner", None)]
+        try:
+            _ENGINE_THREAD.submit(engine.clear)
+        except RuntimeError:  # the interpreter is exiting: nothing is left to free
+            pass
+
     def add(self, keys: Iterable[int]) -> None:
         """Add the triples of *keys* and reason: :attr:`closure` is then everything given or entailed.
 
         Raises InconsistencyError when a ``false`` rule fires.
         """
+        on_engine_thread(self._add, keys)
+
+    def _add(self, keys: Iterable[int]) -> None:
         ids = self.ids
         pending = set(keys)
         pending -= self.closure

@@ -123,9 +123,11 @@ def _load_validate_reason(
         view = shapes_view(store, settings.shapes)
         progress(f"validating the {len(view)} of {len(store)} triples the shapes read against {settings.shapes.name}")
         require_valid(view, settings.shapes)
-    # No reasoning state is kept: writes derive everything again (see dealgraph.writes), and
-    # reasonable's engine may only be used by the thread that made it.
-    return reason(store, progress=progress, engine=settings.reasoner)
+    # A dataset that takes writes keeps its reasoning state, so that the first write is
+    # reasoned over incrementally too (dealgraph.writes); only in memory, where the state's
+    # blank nodes are the store's own (the on-disk bulk load renames them).
+    keep = settings.update_token is not None and settings.store is None and settings.store_url is None
+    return reason(store, progress=progress, engine=settings.reasoner, keep_state=keep)
 
 
 _IRI = re.compile(r"https?://[^\s<>\"'),]+")

@@ -61,6 +61,8 @@ class ReasoningReport:
     seconds: float = 0.0
     #: Of :attr:`seconds`, those of the OWL 2 RL closure (the rest: the domain rules, reading, writing).
     owl_seconds: float = 0.0
+    #: True when only what follows from a write's additions was derived (:func:`reason_after_write`).
+    incremental: bool = False
 
     @property
     def inferred(self) -> int:
@@ -360,7 +362,7 @@ def reason_after_write(
         return ReasoningReport()
     if removed or state is None or engine != "fast":
         return reason(store, rules, progress, engine=engine, keep_state=True)
-    report = ReasoningReport()
+    report = ReasoningReport(incremental=True)
     started = time.perf_counter()
     _derive(store, state, added, report, progress)
     if any(_withdrawn(store, rule, state) for rule in state.rules if not rule.monotonic):

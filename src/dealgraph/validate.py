@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from pyshacl import validate as shacl_validate
-from rdflib import RDF, RDFS, Dataset, Graph, Literal, Namespace, URIRef
+from rdflib import RDF, RDFS, BNode, Dataset, Graph, Literal, Namespace, URIRef
 from rdflib.term import Node
 
 SH = Namespace("http://www.w3.org/ns/shacl#")
@@ -76,33 +76,65 @@ def check(dataset: Dataset, shapes: Path | Graph) -> list[Violation]:
 
 
 def check_graph(
-    union: Graph, shapes: Path | Graph, graphs_of: Callable[[Node], tuple[str, ...]] = lambda focus: ()
+    union: Graph,
+    shapes: Path | Graph,
+    graphs_of: Callable[[Node], tuple[str, ...]] = lambda focus: (),
+    focus: Iterable[Node] | None = None,
 ) -> list[Violation]:
     """Every violation of *shapes* by the triples of *union*, worst first; *graphs_of* names
     the graphs that state a resource. *union* is validated in place (pySHACL's copy of it
-    costs as much as the validation), so it must be a graph of the caller's own."""
+    costs as much as the validation), so it must be a graph of the caller's own.
+
+    With *focus*, only those nodes are validated (against the shapes that target them):
+    pySHACL's focus-node mode, which takes IRIs only, so a blank node must be given as
+    its skolem IRI (:func:`skolem`) and be one in *union* too; violations name it unskolemized.
+    """
     shapes_graph = shapes if isinstance(shapes, Graph) else Graph().parse(shapes)
+    focus_nodes = None if focus is None else sorted(focus)
+    if focus_nodes == []:
+        return []
     conforms, report, _ = shacl_validate(
-        union, shacl_graph=shapes_graph, inference="none", advanced=True, allow_warnings=True, inplace=True
+        union,
+        shacl_graph=shapes_graph,
+        inference="none",
+        advanced=True,
+        allow_warnings=True,
+        inplace=True,
+        focus_nodes=focus_nodes,
     )
     if conforms:
         return []
     violations = []
     for result in report.subjects(RDF.type, SH.ValidationResult):
         severity = report.value(result, SH.resultSeverity)
-        focus = report.value(result, SH.focusNode)
+        focus_node = unskolem(report.value(result, SH.focusNode))
         violations.append(
             Violation(
-                focus=focus,
+                focus=focus_node,
                 path=report.value(result, SH.resultPath),
-                value=report.value(result, SH.value),
+                value=unskolem(report.value(result, SH.value)),
                 message=str(report.value(result, SH.resultMessage) or "violates a shape"),
                 severity=severity.split("#")[-1] if severity else "Violation",
-                graphs=graphs_of(focus),
+                graphs=graphs_of(focus_node),
             )
         )
     order = {"Violation": 0, "Warning": 1, "Info": 2}
     return sorted(violations, key=lambda v: (order.get(v.severity, 3), str(v.focus), str(v.path)))
+
+
+def skolem(term: Node) -> Node:
+    """A blank node as an IRI (rdflib's well-known ``genid`` form, from its id), anything else as it is."""
+    return term.skolemize() if isinstance(term, BNode) else term
+
+
+def unskolem(term: Node | None) -> Node | None:
+    """The blank node a :func:`skolem` IRI stands for, anything else as it is."""
+    if isinstance(term, URIRef) and str.startswith(term, _GENID):
+        return BNode(term[len(_GENID) :])
+    return term
+
+
+_GENID = str(BNode("x").skolemize()).rsplit("/", 1)[0] + "/"
 
 
 def require_valid(dataset: Dataset, shapes: Path | Graph) -> None:
