@@ -17,7 +17,7 @@ the same way, one at a time (a lock):
    memory) was kept (:func:`dealgraph.reason.reason_after_write`), from scratch
    otherwise; this also finds inconsistencies. Any failure refuses the write, and
    nothing has touched the store. On the 100 k bench graph an added deal takes 9–12 s
-   in all (it took 16–32 s when every write validated the whole union and derived
+   in all (43–59 s when every write validated the whole union and derived
    everything again): ``reasonable`` hands back its whole closure after every
    addition, so an incremental pass still costs about half a full one, and the copy
    and the differences are taken over the whole dataset.
