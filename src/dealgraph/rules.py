@@ -47,10 +47,13 @@ class Rule:
 
     def query(self) -> str:
         """The SELECT whose solutions are this rule's firings."""
+        return f"SELECT * WHERE {{\n  {self._body()}\n}}"
+
+    def _body(self) -> str:
+        """The graph pattern of :meth:`query`: premises, optional premises, conditions."""
         patterns = [f"{s} {p} {o} ." for s, p, o in self.premises]
         patterns += [f"OPTIONAL {{ {s} {p} {o} }}" for s, p, o in self.optional_premises]
-        body = "\n  ".join(patterns + [self.conditions])
-        return f"SELECT * WHERE {{\n  {body}\n}}"
+        return "\n  ".join(patterns + [self.conditions])
 
     def all_premises(self) -> tuple[Template, ...]:
         return self.premises + self.optional_premises
@@ -68,7 +71,6 @@ class Rule:
         premise) adds nothing. Why a conclusion holds is not written down: it is found
         again when asked (:func:`firings_concluding`).
         """
-        body = self.query().split("{", 1)[1].rsplit("}", 1)[0]
         conclusions, binds = [], []
         for k, template in enumerate(self.conclusions):
             s, p, o = template
@@ -81,7 +83,7 @@ class Rule:
             + " .\n    ".join(conclusions)
             + " .\n  }\n}\n"
             + "".join(f"USING <{g}>\n" for g in graphs)
-            + f"WHERE {{\n  {{ SELECT * WHERE {{ {body} }} }}\n  "
+            + f"WHERE {{\n  {{ SELECT * WHERE {{ {self._body()} }} }}\n  "
             + "\n  ".join(binds)
             + "\n}"
         )
@@ -102,10 +104,9 @@ class Rule:
         rows = " ".join("(" + " ".join(b[name].n3() for name in names) + ")" for b in bindings)
         pairs = zip(names, columns, strict=True)
         checks = [f"sameTerm(?{name}, ?{column})" for name, column in pairs if name != column]
-        body = self.query().split("{", 1)[1].rsplit("}", 1)[0]
         check = f"\n  FILTER({' && '.join(checks)})" if checks else ""
         head = "VALUES (" + " ".join(f"?{c}" for c in columns) + f") {{ {rows} }}"
-        return f"SELECT * WHERE {{\n  {head}\n  {body}{check}\n}}"
+        return f"SELECT * WHERE {{\n  {head}\n  {self._body()}{check}\n}}"
 
     @property
     def monotonic(self) -> bool:
