@@ -57,7 +57,8 @@ def run_saved_query(knowledge_graph):
 
 # --- endpoint fixtures ---
 # Real servers, started and stopped by the tests: `dealgraph serve` on the shipped data,
-# a second one on a small dataset with a 2 s deadline, and an Oxigraph server.
+# a second one on a small dataset with a 2 s deadline, a third on the small dataset that
+# takes updates, and an Oxigraph server.
 
 import os  # noqa: E402
 import shutil  # noqa: E402
@@ -167,6 +168,21 @@ def strict_endpoint(tmp_path_factory) -> Iterator[RunningServer]:
     data = write_small_dataset(folder)
     env = {"DEALGRAPH_QUERY_TIMEOUT": "2", "DEALGRAPH_MAX_RESULT_ROWS": "50", "DEALGRAPH_QUERY_WORKERS": "2"}
     server = start_dealgraph(folder / "serve.log", "--data", str(data), env=env)
+    yield server
+    server.stop()
+
+
+#: The bearer token :func:`writable_endpoint` takes updates with.
+UPDATE_TOKEN = "protocol-test-token"
+
+
+@pytest.fixture(scope="module")
+def writable_endpoint(tmp_path_factory) -> Iterator[RunningServer]:
+    """``dealgraph serve`` on the small dataset with an update token (:data:`UPDATE_TOKEN`):
+    one per test module, so that what one module writes is not what the next one reads."""
+    folder = tmp_path_factory.mktemp("writable-small")
+    data = write_small_dataset(folder)
+    server = start_dealgraph(folder / "serve.log", "--data", str(data), env={"DEALGRAPH_UPDATE_TOKEN": UPDATE_TOKEN})
     yield server
     server.stop()
 

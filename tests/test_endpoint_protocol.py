@@ -9,12 +9,10 @@ from __future__ import annotations
 
 import gzip
 import re
-from collections.abc import Iterator
 
 import pyoxigraph as ox
-import pytest
 import requests
-from conftest import W3C_PROTOCOL_GRAPHS, RunningServer, start_dealgraph, write_small_dataset
+from conftest import UPDATE_TOKEN, W3C_PROTOCOL_GRAPHS, RunningServer
 from rdflib import Graph, Literal, Namespace, URIRef
 
 from dealgraph.vocab import INFERRED_GRAPH
@@ -259,19 +257,8 @@ def test_literal_values_survive_the_trip(endpoint):
 
 # --- using-graph-uri and using-named-graph-uri on POST /update
 
-UPDATE_TOKEN = "protocol-test-token"
 AUTH = {"Authorization": f"Bearer {UPDATE_TOKEN}"}
 DATA1, DATA2, DATA3 = (W3C_PROTOCOL_GRAPHS[f"data{i}.nt"] for i in (1, 2, 3))
-
-
-@pytest.fixture(scope="module")
-def writable_endpoint(tmp_path_factory) -> Iterator[RunningServer]:
-    """``dealgraph serve`` on the small dataset (graphs data1 … data3 and a filler), with an update token."""
-    folder = tmp_path_factory.mktemp("writable-small")
-    data = write_small_dataset(folder)
-    server = start_dealgraph(folder / "serve.log", "--data", str(data), env={"DEALGRAPH_UPDATE_TOKEN": UPDATE_TOKEN})
-    yield server
-    server.stop()
 
 
 def copy_into(graph: str) -> str:

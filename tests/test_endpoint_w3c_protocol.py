@@ -17,14 +17,13 @@ and ``using-named-graph-uri`` is also checked on a pyoxigraph Store, with the re
 from __future__ import annotations
 
 import io
-from collections.abc import Iterator
 from dataclasses import dataclass
 from urllib.parse import parse_qs, urlsplit
 
 import pyoxigraph as ox
 import pytest
 import requests
-from conftest import SHARED, RunningServer, start_dealgraph, write_small_dataset
+from conftest import SHARED, UPDATE_TOKEN, RunningServer
 from rdflib import RDF, Graph, Namespace
 from rdflib.collection import Collection
 from rdflib.query import Result
@@ -112,17 +111,6 @@ def protocol_tests() -> list[ProtocolTest]:
 TESTS = protocol_tests()
 UPDATE_TESTS = [t for t in TESTS if "update" in t.name]
 QUERY_TESTS = [t for t in TESTS if t not in UPDATE_TESTS]
-TOKEN = "w3c-protocol-token"
-
-
-@pytest.fixture(scope="module")
-def writable_endpoint(tmp_path_factory) -> Iterator[RunningServer]:
-    """``dealgraph serve`` on the small dataset, with an update token."""
-    folder = tmp_path_factory.mktemp("w3c-writable")
-    data = write_small_dataset(folder)
-    server = start_dealgraph(folder / "serve.log", "--data", str(data), env={"DEALGRAPH_UPDATE_TOKEN": TOKEN})
-    yield server
-    server.stop()
 
 
 def _status_class(status: int) -> str:
@@ -173,7 +161,7 @@ def test_w3c_protocol_update(writable_endpoint, test: ProtocolTest):
             response = _send(writable_endpoint, request, request.path, {})
         else:
             path = "/update" + request.path.removeprefix("/sparql")
-            response = _send(writable_endpoint, request, path, {"Authorization": f"Bearer {TOKEN}"})
+            response = _send(writable_endpoint, request, path, {"Authorization": f"Bearer {UPDATE_TOKEN}"})
         refusal = _refused_as_derived(response)
         if refusal is not None:
             pytest.xfail(f"403, as this server answers every write that would clear what reasoning derives: {refusal}")

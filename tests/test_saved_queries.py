@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decimal import Decimal
 
+import pyoxigraph as ox
 import pytest
 from rdflib import XSD, Literal, Namespace, URIRef
 
@@ -26,6 +27,7 @@ from dealgraph.saved_queries import (
     terms_for,
     with_values,
 )
+from dealgraph.store import QueryError
 from dealgraph.vocab import DG
 
 ORG = Namespace("https://w3id.org/dealgraph/id/org/")
@@ -254,6 +256,34 @@ def test_the_values_block_goes_first_in_the_outermost_where_group_whatever_the_c
     )
     bound = with_values(query, {"_o": [Literal('"} UNION { ?s ?p ?o }')]})
     assert bound.endswith('WHERE {\n  VALUES ?_o { "\\"} UNION { ?s ?p ?o }" }\n\n  ?s ?p ?_o\n} ORDER BY ?s')
+
+
+#: ``<'x>{'`` after an operand in an expression is a comparison with a string, not an IRI and a brace.
+COMPARING = (
+    "SELECT ?s (?o<'x>{' AS ?low) WHERE {\n"
+    "  ?s ?p ?o FILTER(?o<'x>{') ?s ?q ?_who FILTER(?o != '}')\n"
+    "} ORDER BY ?s"
+)
+
+
+def test_a_less_than_in_an_expression_hides_no_parameter_brace_or_order_by(tmp_path):
+    path = tmp_path / "comparing.rq"
+    path.write_text("#+ title: Comparing\n#+ description: d\n#+ param: who | iri | optional | | id:org/alapage\n"
+                    + COMPARING, encoding="utf-8")
+    assert problems(parse_saved_query(path)) == []
+    bound = with_values(COMPARING, {"_who": [URIRef("urn:x:who")]})
+    assert bound == COMPARING.replace("WHERE {\n", "WHERE {\n  VALUES ?_who { <urn:x:who> }\n\n")
+    ox.Store().query(bound)
+
+
+def test_a_query_whose_string_never_closes_has_that_one_problem_and_does_not_run(tmp_path, knowledge_graph):
+    path = tmp_path / "unclosed.rq"
+    path.write_text("#+ title: Unclosed\n#+ description: d\n#+ param: who | iri | optional | | id:org/alapage\n"
+                    "SELECT ?s ('never closed AS ?x) WHERE { ?s ?p ?_who } ORDER BY ?s", encoding="utf-8")
+    query = parse_saved_query(path)
+    assert problems(query) == ["cannot be read: error at 4:12: a string that is never closed"]
+    with pytest.raises(QueryError):
+        run_saved_query(knowledge_graph.store, query, {"who": "id:org/alapage"})
 
 
 def test_a_missing_required_parameter_without_default_is_an_error(tmp_path):

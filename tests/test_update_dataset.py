@@ -6,7 +6,8 @@ from __future__ import annotations
 import pyoxigraph as ox
 import pytest
 
-from dealgraph.update_dataset import DatasetConflict, UnreadableUpdate, using_dataset
+from dealgraph.sparql_tokens import UnreadableSparql
+from dealgraph.update_dataset import DatasetConflict, using_dataset
 
 G1, G2, OUT = "http://example.org/g1", "http://example.org/g2", "http://example.org/out"
 USING_G1 = f"USING <{G1}>"
@@ -202,6 +203,6 @@ def test_an_error_in_a_copied_delete_where_group_is_placed_in_the_group():
     ],
 )
 def test_strings_and_brackets_that_do_not_close_are_reported_with_their_place(update, where):
-    with pytest.raises(UnreadableUpdate) as error:
+    with pytest.raises(UnreadableSparql) as error:
         using_dataset(update, [G1])
     assert str(error.value) == where

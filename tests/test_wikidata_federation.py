@@ -72,6 +72,27 @@ def test_the_check_reads_the_endpoint_as_the_engine_would():
     assert outbound_targets(query) == ["http://a.example/q", "http://b.example/q"]
 
 
+def test_a_less_than_in_a_filter_neither_hides_a_service_nor_makes_one_of_a_string():
+    """``<'x>{'`` after an operand is a comparison with a string, as Oxigraph reads it: not an IRI
+    followed by a brace, after which the quotes would pair the wrong way."""
+    hidden = "SELECT * WHERE { ?s ?p ?o FILTER(?o<'x>{') SERVICE <http://evil.example/> {} FILTER(?o != '') }"
+    assert outbound_targets(hidden) == ["http://evil.example/"]
+    with pytest.raises(ServiceNotAllowed):
+        OxigraphStore().query(hidden)
+    quoted = (
+        "SELECT * WHERE { ?s ?p ?o FILTER(?o<'x>\"') # a { and a SERVICE <http://comment.example/> {\n"
+        "BIND(\"SERVICE <http://evil.example/> {}\" AS ?t) }"
+    )
+    assert outbound_targets(quoted) == []
+    assert list(OxigraphStore().query(quoted).rows()) == []
+
+
+def test_a_query_whose_string_never_closes_is_refused_since_its_endpoints_cannot_be_read():
+    query = "SELECT * WHERE { SERVICE <http://a.example/> { ?s ?p 'never closed } }"
+    with pytest.raises(ServiceNotAllowed, match="cannot be read: error at 1:54: a string that is never closed"):
+        OxigraphStore(allowed_services=("http://a.example/",)).query(query)
+
+
 def test_service_to_an_allowed_endpoint_reaches_the_stand_in(wikidata_stand_in):
     endpoint = wikidata_stand_in.url + "/query"
     store = OxigraphStore(allowed_services=(endpoint,))

@@ -8,9 +8,10 @@ IRI after each ``SERVICE``/``LOAD`` keyword (``SILENT`` or not) must be one of
 outbound calls at all. A ``SERVICE ?variable`` is refused, since its target is not
 known before evaluation, and so is anything the check cannot read for certain.
 
-The check reads the query's tokens (:func:`dealgraph.saved_queries.tokens`: strings
+The check reads the query's tokens (:func:`dealgraph.sparql_tokens.tokens`: strings
 and comments are skipped), resolving prefixed names with the query's own ``PREFIX``
 declarations and dealgraph's default prefixes, and relative IRIs against ``BASE``.
+A text whose strings or brackets do not close cannot be read for certain, so it is refused.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Collection
 from urllib.parse import urljoin
 
-from .saved_queries import tokens
+from .sparql_tokens import Token, UnreadableSparql, tokens
 from .store import QueryError
 from .vocab import PREFIXES
 
@@ -34,9 +35,9 @@ def outbound_targets(sparql: str, base_iri: str | None = None) -> list[str]:
     prefixes = dict(PREFIXES)
     base = base_iri
     found: list[str] = []
-    seen = [t for t in tokens(sparql) if t.kind != "other" or t.text not in ("(", ")", ".", ";", ",")]
+    seen = _significant_tokens(sparql)
     for index, token in enumerate(seen):
-        word = token.text.upper() if token.kind == "word" else ""
+        word = token.keyword
         following = seen[index + 1 : index + 3]
         if word == "PREFIX" and len(following) == 2 and following[0].kind == "word" and following[1].kind == "iri":
             prefixes[following[0].text.rstrip(":")] = urljoin(base or "", following[1].text[1:-1])
@@ -44,13 +45,21 @@ def outbound_targets(sparql: str, base_iri: str | None = None) -> list[str]:
             base = urljoin(base or "", following[0].text[1:-1])
         elif word in _OUTBOUND:
             target = following[0] if following else None
-            if target is not None and target.kind == "word" and target.text.upper() == "SILENT":
+            if target is not None and target.keyword == "SILENT":
                 target = following[1] if len(following) > 1 else None
             found.append(_resolve(word, target, prefixes, base))
     return found
 
 
-def _resolve(keyword: str, token, prefixes: dict[str, str], base: str | None) -> str:
+def _significant_tokens(sparql: str) -> list[Token]:
+    """The tokens of *sparql* but its punctuation; ServiceNotAllowed when they cannot be read."""
+    try:
+        return [t for t in tokens(sparql) if t.text not in ("(", ")", ".", ";", ",")]
+    except UnreadableSparql as error:
+        raise ServiceNotAllowed(f"the endpoints it would call cannot be read: {error}") from None
+
+
+def _resolve(keyword: str, token: Token | None, prefixes: dict[str, str], base: str | None) -> str:
     if token is None:
         raise ServiceNotAllowed(f"{keyword} without an endpoint IRI")
     if token.kind == "iri":
@@ -59,7 +68,7 @@ def _resolve(keyword: str, token, prefixes: dict[str, str], base: str | None) ->
         prefix, local = token.text.split(":", 1)
         if prefix in prefixes and "\\" not in local:
             return prefixes[prefix] + local
-    if token.kind == "var":
+    if token.variable:
         raise ServiceNotAllowed(f"{keyword} {token.text}: an endpoint chosen by a variable is not allowed")
     raise ServiceNotAllowed(f"{keyword} {token.text}: the endpoint IRI cannot be read")
 

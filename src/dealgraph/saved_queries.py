@@ -29,7 +29,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -39,6 +39,7 @@ from rdflib import XSD, Literal, URIRef
 from rdflib.term import Node
 
 from .config import shipped_path
+from .sparql_tokens import UnreadableSparql, tokens
 from .store import QueryError
 from .vocab import PREFIXES, WD
 
@@ -460,52 +461,9 @@ def default_term(parameter: Parameter) -> Node | None:
 # ------------------------------------------------------------------ the query text
 
 
-@dataclass(frozen=True)
-class Token:
-    """A lexical piece of a query that matters here: where it is and how deep in braces."""
-
-    kind: str  # "var", "word", "{", "}", "iri", "string", "other"
-    text: str
-    start: int
-    depth: int
-
-
-_LEXER = re.compile(
-    r"""
-    (?P<comment>\#[^\n]*)
-  | (?P<string>\"\"\"(?:[^"\\]|\\.|"(?!""))*\"\"\"|'''(?:[^'\\]|\\.|'(?!''))*'''
-               |"(?:[^"\\\n]|\\.)*"|'(?:[^'\\\n]|\\.)*')
-  | (?P<iri><[^<>"{}|^`\\\x00-\x20]*>)
-  | (?P<var>[?$][A-Za-z0-9_\u00B7\u00C0-\uFFFF]+)
-  | (?P<brace>[{}])
-  | (?P<word>[A-Za-z_][A-Za-z0-9_\-]*(?::[^\s{}()<>,;]*)?)
-  | (?P<other>\S)
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-
-
-def tokens(sparql: str) -> Iterator[Token]:
-    """The query's tokens outside comments, with their brace depth."""
-    depth = 0
-    for match in _LEXER.finditer(sparql):
-        kind = match.lastgroup
-        if kind == "comment":
-            continue
-        text = match.group()
-        if kind == "brace":
-            if text == "}":
-                depth -= 1
-            yield Token(text, text, match.start(), depth)
-            if text == "{":
-                depth += 1
-            continue
-        yield Token(kind, text, match.start(), depth)
-
-
 def variables_used(sparql: str) -> set[str]:
     """The names of the variables the query mentions (without ``?``)."""
-    return {t.text[1:] for t in tokens(sparql) if t.kind == "var"}
+    return {t.variable for t in tokens(sparql) if t.variable}
 
 
 def parameter_variables(sparql: str) -> set[str]:
@@ -515,21 +473,19 @@ def parameter_variables(sparql: str) -> set[str]:
 
 def top_level_words(sparql: str) -> list[str]:
     """Keywords outside every brace, upper-cased: the query form and its modifiers."""
-    return [t.text.upper() for t in tokens(sparql) if t.kind == "word" and t.depth == 0]
+    return [t.keyword for t in tokens(sparql) if t.keyword and t.braces == 0]
 
 
 def where_group_start(sparql: str) -> int:
     """The offset just inside the ``{`` that opens the query's outermost WHERE group."""
     seen_construct = seen_where = False
     for token in tokens(sparql):
-        if token.depth != 0:
+        if token.braces != 0:
             continue
-        if token.kind == "word":
-            word = token.text.upper()
-            seen_construct = seen_construct or word == "CONSTRUCT"
-            seen_where = seen_where or word == "WHERE"
-        elif token.kind == "{" and (seen_where or not seen_construct):
-            return token.start + 1
+        seen_construct = seen_construct or token.keyword == "CONSTRUCT"
+        seen_where = seen_where or token.keyword == "WHERE"
+        if token.text == "{" and (seen_where or not seen_construct):
+            return token.end
     raise ValueError("the query has no WHERE group")
 
 
@@ -647,21 +603,25 @@ def _in_subqueries(sparql: str) -> set[str]:
     found: set[str] = set()
     open_at: list[int] = []
     for token in tokens(sparql):
-        if token.kind == "}" and open_at and token.depth < open_at[-1]:
+        if token.text == "}" and open_at and token.braces < open_at[-1]:
             open_at.pop()
-        elif token.kind == "word" and token.text.upper() == "SELECT" and token.depth > 0:
-            open_at.append(token.depth)
-        elif token.kind == "var" and open_at and token.text[1:].startswith("_"):
-            found.add(token.text[1:])
+        elif token.keyword == "SELECT" and token.braces > 0:
+            open_at.append(token.braces)
+        elif token.variable.startswith("_") and open_at:
+            found.add(token.variable)
     return found
 
 
 def problems(query: SavedQuery, store=None) -> list[str]:
     """What is wrong with a saved query: its metadata, its use of parameters and, given a
-    *store*, its default and example runs. An empty list means it is fine."""
+    *store*, its default and example runs. An empty list means it is fine; a text whose
+    strings or brackets do not close has that one problem, since nothing else in it can be read."""
+    try:
+        used = parameter_variables(query.text)
+    except UnreadableSparql as error:
+        return [f"cannot be read: {error}"]
     found: list[str] = []
     declared = {v for p in query.parameters for v in p.variables}
-    used = parameter_variables(query.text)
     found += [f"uses ?{v} but declares no parameter for it" for v in sorted(used - declared)]
     for parameter in query.parameters:
         if not set(parameter.variables) & used:

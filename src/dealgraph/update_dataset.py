@@ -11,11 +11,8 @@ Oxigraph's ``Store.update`` takes no dataset, so the clauses are written into th
 before the ``WHERE`` of each ``DELETE``/``INSERT`` operation, and ``DELETE WHERE { P }``
 becomes ``DELETE { P } USING … WHERE { P }``, which SPARQL 1.1 Update (§3.1.3.3) says it
 is short for. Strings, IRIs, comments and prefixed names may all hold a ``WHERE`` or a
-brace, so the places are found in the text's tokens (:func:`tokens`), never by a pattern
-over the raw text. No library gives them: pyoxigraph has no update parser apart from
-``Store.update``, and rdflib's ``parseUpdate`` keeps no positions, refuses updates that
-Oxigraph runs (``LATERAL``, RDF 1.2 triple terms, ``@en--ltr``) and took 9 s on a
-600 kB update that Oxigraph parses in 0.07 s.
+brace, so the places are found in the text's tokens (:mod:`dealgraph.sparql_tokens`),
+never by a pattern over the raw text.
 
 Oxigraph stays the judge of syntax. The rewrite only inserts text, so a syntax error
 Oxigraph finds in the rewritten update is moved back to where it is in the text the
@@ -30,186 +27,13 @@ from dataclasses import dataclass, field
 
 import pyoxigraph as ox
 
-from .store import QueryError
-
-# ------------------------------------------------------------------ the tokens
-
-
-class UnreadableUpdate(QueryError):
-    """Text whose strings or brackets do not close, so no place in it can be trusted.
-
-    The message has Oxigraph's shape (``error at LINE:COLUMN: …``) so that it is reported
-    as Oxigraph's syntax errors are.
-    """
-
-
-@dataclass(frozen=True)
-class Token:
-    """A piece of SPARQL text outside comments: where it is and inside how many brackets."""
-
-    kind: str  # "word", "string", "iri", "open", "close" or "punct"
-    text: str
-    start: int
-    #: Brackets of any kind around the token; an opening bracket and its closing one
-    #: are at the depth of what surrounds them.
-    depth: int
-
-    @property
-    def end(self) -> int:
-        return self.start + len(self.text)
-
-    @property
-    def keyword(self) -> str:
-        """The word upper-cased when it is a bare word (``where``, not ``?where`` nor ``ex:where``)."""
-        return self.text.upper() if self.kind == "word" and _BARE_WORD.fullmatch(self.text) else ""
-
-
-_SPACE = re.compile(r"(?:\s|#[^\n\r]*)+")
-_STRING = re.compile(
-    r"""'''(?:(?:'|'')?(?:[^'\\]|\\.))*'''
-      | \"\"\"(?:(?:"|"")?(?:[^"\\]|\\.))*\"\"\"
-      | '(?:[^'\\\n\r]|\\.)*'
-      | "(?:[^"\\\n\r]|\\.)*"
-    """,
-    re.VERBOSE | re.DOTALL,
-)
-#: SPARQL's IRIREF, with the ``\u``/``\U`` escapes Oxigraph also reads in an IRI.
-_IRI = re.compile(r"<(?:[^<>\"{}|^`\\\x00-\x20]|\\u[0-9A-Fa-f]{4}|\\U[0-9A-Fa-f]{8})*>")
-#: Names, variables, prefixed names (with their ``\``-escapes), numbers, language tags.
-_WORD = re.compile(r"(?:[^\s{}()\[\];,<>\"'#^|*/+!=&~\\]|\\\S)+")
-_BARE_WORD = re.compile(r"[A-Za-z_]+")
-_CLOSING = {"{": "}", "(": ")", "[": "]"}
-
-
-@dataclass
-class _Bracket:
-    """An open bracket, and what is written inside it."""
-
-    token: Token
-    #: "group" ``{}``, "expression" ``()`` (FILTER, BIND, calls, SELECT clauses),
-    #: "terms" ``()`` (a collection, a path, a triple term) or "node" ``[]``.
-    holds: str
-    #: A group that holds a sub-SELECT: every ``(`` in it opens an expression.
-    select: bool = False
-
-
-def tokens(text: str) -> Iterator[Token]:
-    """The tokens of a SPARQL query or update, without spaces and comments.
-
-    ``<`` starts an IRI except after an operand inside an expression, where it is the
-    operator: ``FILTER(?a<'x>{')`` compares with a string holding a brace, as Oxigraph reads it.
-    """
-    open_brackets: list[_Bracket] = []
-    previous: list[Token] = []
-    position = 0
-    while True:
-        space = _SPACE.match(text, position)
-        if space:
-            position = space.end()
-        if position >= len(text):
-            break
-        token = _next_token(text, position, open_brackets, previous)
-        if token.kind == "open":
-            open_brackets.append(_Bracket(token, _holds(token.text, open_brackets, previous)))
-        elif token.kind == "close":
-            _close(text, token, open_brackets)
-        elif token.keyword == "SELECT" and open_brackets and open_brackets[-1].holds == "group":
-            open_brackets[-1].select = True
-        yield token
-        previous = [*previous[-1:], token]
-        position = token.end
-    if open_brackets:
-        opening = open_brackets[-1].token
-        raise _unreadable(text, opening.start, f"{opening.text!r} is never closed")
-
-
-def _next_token(text: str, position: int, open_brackets: list[_Bracket], previous: list[Token]) -> Token:
-    char, depth = text[position], len(open_brackets)
-    if char == "<" and open_brackets and open_brackets[-1].holds == "expression" and _ends_operand(previous):
-        return Token("punct", "<=" if text.startswith("<=", position) else "<", position, depth)
-    if char in "'\"":
-        string = _STRING.match(text, position)
-        if string is None:
-            raise _unreadable(text, position, "a string that is never closed")
-        return Token("string", string.group(), position, depth)
-    if char == "<" and (iri := _IRI.match(text, position)):
-        return Token("iri", iri.group(), position, depth)
-    if char in _CLOSING:
-        return Token("open", char, position, depth)
-    if char in ")}]":
-        return Token("close", char, position, depth - 1)
-    word = _WORD.match(text, position)
-    if word:
-        return Token("word", word.group(), position, depth)
-    return Token("punct", char, position, depth)
-
-
-def _holds(opening: str, open_brackets: list[_Bracket], previous: list[Token]) -> str:
-    """What a new bracket holds: only a ``(`` needs its context to tell."""
-    if opening == "{":
-        return "group"
-    if opening == "[":
-        return "node"
-    around = open_brackets[-1] if open_brackets else None
-    if around is not None and (around.holds == "expression" or around.select):
-        return "expression"
-    if around is not None and around.holds == "terms":
-        return "terms"
-    return "expression" if _calls(previous) else "terms"
-
-
-def _calls(previous: list[Token]) -> bool:
-    """True when a ``(`` after *previous* opens arguments or a constraint, not a collection or path.
-
-    ``FILTER (``, ``BIND (``, ``REGEX (``, ``FILTER ex:f (``; but ``?s ex:p (1 2)``, ``?s a (1)``.
-    """
-    if not previous:
-        return False
-    last = previous[-1]
-    if last.keyword and last.keyword not in ("A", "TRUE", "FALSE"):
-        return True
-    return last.kind in ("iri", "word") and len(previous) == 2 and previous[0].keyword == "FILTER"
-
-
-def _ends_operand(previous: list[Token]) -> bool:
-    """True when *previous* closes an operand, so that a ``<`` after it compares."""
-    if not previous:
-        return False
-    last = previous[-1]
-    if last.kind in ("string", "iri"):
-        return True
-    if last.kind == "close":
-        return last.text == ")"
-    if last.kind == "word":
-        return last.keyword in ("TRUE", "FALSE") or (not last.keyword and any(c.isalnum() for c in last.text))
-    return False
-
-
-def _close(text: str, token: Token, open_brackets: list[_Bracket]) -> None:
-    if not open_brackets:
-        raise _unreadable(text, token.start, f"{token.text!r} closes nothing")
-    opening = open_brackets.pop().token
-    if _CLOSING[opening.text] != token.text:
-        line, column = _line_column(text, opening.start)
-        raise _unreadable(
-            text, token.start, f"{token.text!r} cannot close the {opening.text!r} at line {line}, column {column}"
-        )
-
-
-def _unreadable(text: str, offset: int, problem: str) -> UnreadableUpdate:
-    line, column = _line_column(text, offset)
-    return UnreadableUpdate(f"error at {line}:{column}: {problem}")
-
+from .sparql_tokens import Token, line_column, tokens
 
 # ------------------------------------------------------------------ positions, as Oxigraph counts them
 
 
-def _line_column(text: str, offset: int) -> tuple[int, int]:
-    """Oxigraph's 1-based line (lines end at ``\\n``) and column (characters) of *offset*."""
-    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
-
-
 def _offset(text: str, line: int, column: int) -> int:
+    """The offset of Oxigraph's *line* and *column* in *text*: :func:`line_column` the other way."""
     start = 0
     for _ in range(line - 1):
         newline = text.find("\n", start)
@@ -327,7 +151,7 @@ class UpdateWithDataset:
 
     def _original_position(self, line: str, column: str) -> str:
         """``LINE:COLUMN`` in ``original`` of ``LINE:COLUMN`` in ``text``."""
-        return "{}:{}".format(*_line_column(self.original, self._original_offset(int(line), int(column))))
+        return "{}:{}".format(*line_column(self.original, self._original_offset(int(line), int(column))))
 
     def _original_offset(self, line: int, column: int) -> int:
         offset = _offset(self.text, line, column)
@@ -349,7 +173,7 @@ def using_dataset(update: str, graphs: Sequence[str] = (), named_graphs: Sequenc
     *named_graphs* in every operation that has a ``WHERE``; as it is when both are empty.
 
     The IRIs must be absolute (a ValueError otherwise): they are written into the text.
-    Raises DatasetConflict when the update names its own dataset, and UnreadableUpdate
+    Raises DatasetConflict when the update names its own dataset, and UnreadableSparql
     when its strings or brackets do not close. A ``DELETE WHERE`` with blank nodes is left
     as it is, for Oxigraph to refuse with its own message.
     """
@@ -383,7 +207,7 @@ def _delete_where(update: str, after_delete: int, start: int, end: int, clauses:
 
 
 def _conflict(update: str, clause: Token) -> DatasetConflict:
-    line, column = _line_column(update, clause.start)
+    line, column = line_column(update, clause.start)
     return DatasetConflict(
         f"the dataset is given twice: by using-graph-uri/using-named-graph-uri and by the {clause.keyword} "
         f"at line {line}, column {column} of the update; the SPARQL 1.1 Protocol (2.2.3) refuses such a "
