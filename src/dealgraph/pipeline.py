@@ -18,6 +18,7 @@ from rdflib import URIRef
 from . import persistence
 from .config import Settings, shipped_ontology
 from .load import Source, first_mention, load_nquads, sources
+from .memory import release_free_memory
 from .reason import InconsistencyError, ReasoningReport, reason
 from .remote_store import RemoteStoreError, SparqlStore
 from .store import OxigraphStore
@@ -81,6 +82,8 @@ def build(settings: Settings, progress: Callable[[str], None] = log_to_stderr) -
         f"reasoning added {report.inferred} triples in {report.seconds:.2f} s "
         f"({report.owl_triples} OWL 2 RL, {sum(report.rule_triples.values())} by domain rules)"
     )
+    del scratch
+    release_free_memory()
     return Build(store, report, time.perf_counter() - started)
 
 

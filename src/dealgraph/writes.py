@@ -42,6 +42,7 @@ from pathlib import Path
 from rdflib import RDF, Graph, Literal, URIRef
 from rdflib.term import Node
 
+from .memory import release_free_memory
 from .persistence import append_line, forget_counts
 from .reason import move_reasoning_state, reason_after_write
 from .store import Changes, OxigraphStore, to_rdflib
@@ -160,6 +161,7 @@ class Writer:
             raise
         finally:
             self._lock.release()
+            release_free_memory()  # the scratch copy of the dataset
         self._log({"outcome": "applied", "who": who, **report.as_json()})
         return report
 

@@ -56,6 +56,7 @@ from pathlib import Path
 from rdflib import URIRef
 
 from ..federation import ServiceNotAllowed
+from ..memory import release_free_memory
 from ..store import OxigraphStore, QueryError
 from .results import Serialized, TooManyRows, serialize
 
@@ -203,6 +204,7 @@ class _Replica:
     def use(self, version: int, store, kind: str) -> None:
         with self._lock:
             self.store, self.kind, self.version = store, kind, version
+        release_free_memory()  # the replica it replaced, and the parse's buffers
 
     def current(self) -> tuple[OxigraphStore, str]:
         """The store to answer from, and its kind."""
@@ -225,6 +227,8 @@ class _Replica:
         with self._lock:
             if self.version == version and self.kind == "checkpoint":
                 self.store, self.kind = copy, "memory"
+        del copy
+        release_free_memory()
 
 
 def serve_jobs(connection: Connection, parent: int, allowed_services: tuple[str, ...] = ()) -> None:
