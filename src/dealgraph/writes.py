@@ -207,22 +207,22 @@ class Writer:
 
         Only those nodes are validated (pySHACL's focus-node mode), before the write and
         after it, and only violations that were not there before count against it: the
-        subjects of the changed triples and the nodes that point at them, and their values
-        (not their classes: a class's instances are not its referrers' business). Every
-        shape here reads a node's own triples and the types of its values (one hop), so
-        no other node's result can change. Validation reads one in-memory union
-        of the asserted triples, blank nodes skolemized (focus nodes must be IRIs), kept
-        from write to write and changed by each write's triples only; if the write fails,
-        the union is put back as it was.
+        subjects of the changed triples, the nodes that point at them, and the values of
+        the changed triples (not the class of an ``rdf:type`` triple: its other instances
+        are not affected). Every shape here reads a node's own triples and the types of
+        its values (one hop), so no other node's result can change. Validation reads one
+        in-memory union of the asserted triples, blank nodes skolemized (focus nodes must
+        be IRIs), kept from write to write and changed by each write's triples only; if
+        the write fails, the union is put back as it was.
         """
         if self.shapes is None:
             yield
             return
         union = self._union()
         derived = {str(g) for g in DERIVED_GRAPHS}
-        added = {_skolem(t) for t in _triples(changes.added)} - set(union)  # not new if another graph states it
+        added = {t for t in map(_skolem, _triples(changes.added)) if t not in union}  # another graph may state it
         gone = {t for t in _triples(changes.removed) if not scratch.graphs_containing(t) - derived}
-        removed = {_skolem(t) for t in gone}
+        removed = set(map(_skolem, gone))
         changed = added | removed
         subjects = {s for s, _, _ in changed}
         values = {o for _, p, o in changed if p != RDF.type and not isinstance(o, Literal)}
@@ -270,12 +270,6 @@ class Writer:
             append_line(self.write_log, record)
 
 
-def _triples(quads_by_graph: dict[str, frozenset]) -> set:
-    """The rdflib triples of engine quads (graph left out), for the validation union."""
-    quads = [q for qs in quads_by_graph.values() for q in qs]
-    return {(to_rdflib(q.subject), to_rdflib(q.predicate), to_rdflib(q.object)) for q in quads}
-
-
 def _quads(quads_by_graph: dict[str, frozenset]) -> list[tuple[Node, Node, Node, Node]]:
     """Engine quads as rdflib ``(s, p, o, graph)``, for reasoning over a write's changes."""
     return [
@@ -283,6 +277,11 @@ def _quads(quads_by_graph: dict[str, frozenset]) -> list[tuple[Node, Node, Node,
         for graph, quads in quads_by_graph.items()
         for q in quads
     ]
+
+
+def _triples(quads_by_graph: dict[str, frozenset]) -> set[tuple[Node, Node, Node]]:
+    """The rdflib triples of engine quads (graph left out), for the validation union."""
+    return {quad[:3] for quad in _quads(quads_by_graph)}
 
 
 def _skolem(triple: tuple[Node, Node, Node]) -> tuple[Node, Node, Node]:

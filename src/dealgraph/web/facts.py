@@ -184,7 +184,9 @@ def why(iri: URIRef, lang: str) -> list[Explanation]:
 def consequences(iri: URIRef, lang: str) -> list[Explanation]:
     """What the domain rules inferred from the facts about *iri*, each with its rule and premises."""
     firings = firings_reading(DOMAIN_RULES, iri, select)
-    candidates = {c for firing in firings for c in firing.conclusions if c[0] != iri and not isinstance(c[0], BNode)}
+    candidates = {
+        c for firing in firings for c in firing.conclusions if c[0] != iri and not any(isinstance(t, BNode) for t in c)
+    }  # a query cannot name a blank node
     if not candidates:
         return []
     table = " ".join(f"({s.n3()} {p.n3()} {o.n3()})" for s, p, o in candidates)
