@@ -3,7 +3,7 @@
 Two engines compute the closure (``Settings.reasoner``): ``fast``, the default
 (:mod:`dealgraph.owl2rl`: the Rust reasoner ``reasonable`` plus the rules it leaves
 out, incremental), and ``owlrl``, the pure-Python reference. Both give the same
-inferred graph (tests/test_reasoning_engines.py); ``fast`` is 17–28× quicker
+inferred graph (tests/test_reasoning_engines.py); ``fast`` is 22–30× quicker
 through the whole reasoning step (bench/RESULTS.md).
 
 The two alternate until neither adds anything, because each feeds the other (a rule
