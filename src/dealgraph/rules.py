@@ -89,24 +89,25 @@ class Rule:
         )
 
     def matching(self, bindings: list[dict[str, Node]]) -> str:
-        """The SELECT of this rule's firings that bind variables as one of *bindings* does.
+        """The SELECT of this rule's firings that may bind variables as one of *bindings* does.
 
-        Each binding is ``{variable: term}`` (the same variables in each). A variable the
-        premises match is given by a ``VALUES`` table ahead of them, so that the store
-        starts from it; one the conditions compute (``BIND … AS``) or that only an optional
-        premise matches is compared after (``sameTerm``), through a stand-in given by the
-        same table row.
+        Each binding is ``{variable: term}`` (the same variables in each). Of the variables
+        the premises match, the one with the fewest values comes in a ``VALUES`` block
+        ahead of them, so that the store starts from it (Oxigraph starts from a one-column
+        table; from a table of several columns it scans: 1.3 s against 0.03 s at 1 M
+        triples); every other variable is kept to the values it may take by a FILTER
+        after. They are not tied row to row: the caller keeps the firings whose
+        conclusions it asked about.
         """
-        names = sorted(bindings[0])
-        matched = {part[1:] for template in self.premises for part in template if part.startswith("?")}
-        matched -= set(_COMPUTED.findall(self.conditions))
-        columns = [name if name in matched else f"_want_{name}" for name in names]
-        rows = " ".join("(" + " ".join(b[name].n3() for name in names) + ")" for b in bindings)
-        pairs = zip(names, columns, strict=True)
-        checks = [f"sameTerm(?{name}, ?{column})" for name, column in pairs if name != column]
-        check = f"\n  FILTER({' && '.join(checks)})" if checks else ""
-        head = "VALUES (" + " ".join(f"?{c}" for c in columns) + f") {{ {rows} }}"
-        return f"SELECT * WHERE {{\n  {head}\n  {self._body()}{check}\n}}"
+        values = {name: sorted({b[name].n3() for b in bindings}) for name in sorted(bindings[0])}
+        premised = {part[1:] for template in self.premises for part in template if part.startswith("?")}
+        matched = [name for name in values if name in premised - set(_COMPUTED.findall(self.conditions))]
+        lead = min(matched, key=lambda name: len(values[name]), default=None)
+        head = f"VALUES ?{lead} {{ {' '.join(values[lead])} }}\n  " if lead else ""
+        checks = "".join(
+            f"\n  FILTER(?{name} IN ({', '.join(terms)}))" for name, terms in values.items() if name != lead
+        )
+        return f"SELECT * WHERE {{\n  {head}{self._body()}{checks}\n}}"
 
     @property
     def monotonic(self) -> bool:
