@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import xml.etree.ElementTree as ET
 
 import pytest
@@ -114,6 +115,23 @@ def test_organization_page_shows_deals_ownership_and_evidence(endpoint):
         "/id/ownership/alapage-1999/alapage",  # an inferred ownership period
     ):
         assert expected in page, expected
+
+
+def test_the_ownership_picture_of_an_organization_shows_what_is_two_edges_away(endpoint, knowledge_graph):
+    edges = knowledge_graph.select(
+        """SELECT DISTINCT ?a ?b WHERE {
+             { ?p a dg:Ownership ; dg:owner ?a ; dg:owned ?b } UNION { ?a dg:operates ?b }
+             UNION { ?s a dg:Stake ; dg:holder ?a ; dg:held ?b } }"""
+    )
+    pairs = {(str(e["a"]), str(e["b"])) for e in edges}
+    near = {str(ID["org/alapage"])}
+    for _ in range(2):
+        near |= {n for pair in pairs if set(pair) & near for n in pair}
+    expected = {pair for pair in pairs if set(pair) <= near}
+    page = requests.get(endpoint.url + "/id/org/alapage", headers={"Accept": BROWSER_ACCEPT}, timeout=30).text
+    alt = next(text for text in re.findall(r'alt="([^"]*)"', page) if text.startswith("Ownership"))
+    assert alt.count("→") == len(expected) == 9
+    assert "Altarea Cogedim → Rue du Commerce" in alt  # two edges away: Alapage ← Rue du Commerce ← Altarea
 
 
 def test_deal_page_shows_inferred_consequences_with_rule_and_premises(endpoint):
