@@ -155,7 +155,7 @@ def test_why_prints_a_domain_rule_and_the_premises_it_fired_on():
         text=True,
     )
     assert done.returncode == 0, done.stderr
-    assert "ownership-from-acquisition" in done.stdout
+    assert "derived by the domain rule ownership-from-acquisition" in done.stdout
     assert "dg:acquirer <https://w3id.org/dealgraph/id/org/france-telecom>" in done.stdout
     assert "[jdn-2008-09-12]" in done.stdout
 

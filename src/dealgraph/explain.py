@@ -256,7 +256,8 @@ def render(triple: Triple, reasons: list[Reason]) -> str:
             lines.append(f"  asserted in {short(reason.graphs)}")
             continue
         says = f" ({reason.says})" if reason.says else ""
-        lines.append(f"  derived by the {reason.kind} rule {reason.rule}{says}")
+        kind = reason.kind if reason.kind.endswith("rule") else f"{reason.kind} rule"
+        lines.append(f"  derived by the {kind} {reason.rule}{says}")
         for premise, graphs in reason.premises:
             lines.append(f"    from {show(premise)}   [{short(graphs)}]")
     return "\n".join(lines)
