@@ -164,6 +164,7 @@ def test_an_accepted_update_goes_to_the_user_graph_and_updates_the_inferences(wr
     second = update(writable, another, AUTH)
     assert second.status_code == 200, second.text
     assert second.json()["reasoning"] == "incremental"
+    assert second.json()["derived"] == report["derived"]  # the same deal's consequences, found either way
     assert ask(writable, OWNS.replace("test-buyer", "second-buyer"))
     assert ask(writable, f"ASK {{ <{ID}org/alapage> dg:ownedBy <{ID}org/second-buyer> }}")
     removed = update(writable, f"DELETE WHERE {{ <{ID}deal/test-buyer-alapage> dg:outcome ?o }}", AUTH)

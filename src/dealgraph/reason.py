@@ -61,8 +61,13 @@ class ReasoningReport:
     seconds: float = 0.0
     #: Of :attr:`seconds`, those of the OWL 2 RL closure (the rest: the domain rules, reading, writing).
     owl_seconds: float = 0.0
-    #: True when only what follows from a write's additions was derived (:func:`reason_after_write`).
-    incremental: bool = False
+    #: When only what follows from a write's additions was derived (:func:`reason_after_write`):
+    #: the quads that went to the inferred graph; ``None`` when it was derived from scratch.
+    added: list[ox.Quad] | None = None
+
+    @property
+    def incremental(self) -> bool:
+        return self.added is not None
 
     @property
     def inferred(self) -> int:
@@ -359,16 +364,20 @@ def reason_after_write(
     engine = state.closure.engine if state else "fast"
     rules = state.rules if state else None
     if not added and not removed:
-        return ReasoningReport()
+        if state is not None:
+            _STATES[store] = state
+        return ReasoningReport(added=[])
     if removed or state is None or engine != "fast":
         return reason(store, rules, progress, engine=engine, keep_state=True)
-    report = ReasoningReport(incremental=True)
+    report = ReasoningReport()
     started = time.perf_counter()
-    _derive(store, state, added, report, progress)
+    written = _derive(store, state, added, report, progress)
     if any(_withdrawn(store, rule, state) for rule in state.rules if not rule.monotonic):
         progress("reasoning: the write withdraws a conclusion of a non-monotonic rule; deriving everything again")
         return reason(store, rules, progress, engine=engine, keep_state=True)
     _STATES[store] = state
+    terms, graph = state.closure.ids.terms, to_oxigraph(INFERRED_GRAPH)
+    report.added = [ox.Quad(terms[s], terms[p], terms[o], graph) for s, p, o in map(unpack, written)]
     report.seconds = time.perf_counter() - started
     return report
 
