@@ -104,7 +104,7 @@ def _update_refused() -> ApiError:
     )
 
 
-def _graph_iris(values: list[str], parameter: str) -> tuple[str, ...]:
+def graph_iris(values: list[str], parameter: str) -> tuple[str, ...]:
     for value in values:
         try:
             ox.NamedNode(value)
@@ -188,8 +188,8 @@ def sparql() -> Response:
     settings = dataset.settings
     job = Job(
         query=query,
-        default_graphs=_graph_iris(default_graphs, "default-graph-uri") if default_graphs or named_graphs else None,
-        named_graphs=_graph_iris(named_graphs, "named-graph-uri") if default_graphs or named_graphs else None,
+        default_graphs=graph_iris(default_graphs, "default-graph-uri") if default_graphs or named_graphs else None,
+        named_graphs=graph_iris(named_graphs, "named-graph-uri") if default_graphs or named_graphs else None,
         solution_format=solution_format.name if solution_format else None,
         graph_format=graph_format.name if graph_format else None,
         max_rows=settings.max_result_rows,

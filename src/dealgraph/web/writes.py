@@ -34,7 +34,7 @@ from . import formats
 from .dataset import served
 from .errors import ApiError
 from .limits import utf8_body
-from .sparql import _graph_iris
+from .sparql import graph_iris
 from .workers import _syntax_error
 
 bp = Blueprint("writes", __name__)
@@ -142,8 +142,8 @@ def _read_update() -> str:
 def _with_request_dataset(text: str) -> UpdateWithDataset:
     """The update with the dataset its request gives: ``using-graph-uri`` and ``using-named-graph-uri``
     from the URL and, with a form body, from the form (``request.values`` holds both)."""
-    graphs = _graph_iris(request.values.getlist("using-graph-uri"), "using-graph-uri")
-    named_graphs = _graph_iris(request.values.getlist("using-named-graph-uri"), "using-named-graph-uri")
+    graphs = graph_iris(request.values.getlist("using-graph-uri"), "using-graph-uri")
+    named_graphs = graph_iris(request.values.getlist("using-named-graph-uri"), "using-named-graph-uri")
     try:
         return using_dataset(text, graphs, named_graphs)
     except DatasetConflict as error:
