@@ -6,6 +6,7 @@ so all of them answer from the same facts and inferences.
 
 from __future__ import annotations
 
+import gc
 import re
 import sys
 import tempfile
@@ -126,6 +127,9 @@ def _load_validate_reason(
         view = shapes_view(store, settings.shapes)
         progress(f"validating the {len(view)} of {len(store)} triples the shapes read against {settings.shapes.name}")
         require_valid(view, settings.shapes)
+        del view
+        gc.collect()  # rdflib's graphs hold reference cycles: only the collector frees them
+        release_free_memory()  # pySHACL's graphs, before reasoning's peak
     # A dataset that takes writes keeps its reasoning state, so that the first write is
     # reasoned over incrementally too (dealgraph.writes); only in memory, where the state's
     # blank nodes are the store's own (the on-disk bulk load renames them).
