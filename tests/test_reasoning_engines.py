@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
-from rdflib import OWL, RDF, RDFS, Graph, Namespace, URIRef
+from rdflib import OWL, RDF, RDFS, BNode, Graph, Literal, Namespace, URIRef
 
 from dealgraph import InconsistencyError, Settings, build, owl2rl
 from dealgraph.explain import why
@@ -20,6 +20,7 @@ FEATURES = Path(__file__).parent / "data" / "owl2rl-features.ttl"
 EX = Namespace("http://example.org/rl#")
 DG = Namespace("https://w3id.org/dealgraph/ontology#")
 ORG = Namespace("https://w3id.org/dealgraph/id/org/")
+ID = Namespace("https://w3id.org/dealgraph/id/")
 QUIET = {"progress": lambda message: None}
 
 
@@ -138,6 +139,44 @@ def test_a_removal_is_reasoned_over_from_scratch():
     store.update(f"DELETE DATA {{ GRAPH <{graphs[0]}> {{ <{quad[0]}> dg:outcome dg:Completed }} }}")
     reasoning.reason_after_write(store, removed=[(*quad[:3], graphs[0])])
     assert (ORG["france-telecom"], DG.owns, ORG.alapage) not in inferred(store)
+
+
+def test_what_no_rule_reads_is_a_label_of_an_unlinked_resource_only(knowledge_graph):
+    store, rules, deal = knowledge_graph.store, reasoning.DOMAIN_RULES, ID["deal/alapage-1999"]
+    assert reasoning.unread(store, [(deal, RDFS.label, Literal("Alapage bought"))], rules)
+    assert reasoning.unread(store, [(deal, RDFS.comment, Literal("checked"))], rules)
+    read = [
+        (ORG["france-telecom"], RDFS.label, Literal("FT")),  # owl:sameAs wd:Q1431486: eq-rep-s copies it
+        (ORG["alapage"], DG.operates, ORG["clust"]),  # dg:operates has a domain
+        (deal, DG.outcome, DG.Failed),  # a domain rule reads it
+        (deal, RDF.type, DG.Divestiture),  # cax-sco, by name
+        (deal, RDFS.label, BNode()),  # a blank node cannot be looked up
+    ]
+    for triple in read:
+        assert not reasoning.unread(store, [triple], rules), triple
+
+
+def test_a_write_no_rule_reads_is_not_reasoned_over_and_later_writes_derive_as_from_scratch():
+    store = build(Settings(update_token="t"), **QUIET).store
+    before = inferred(store)
+    deal, graph = ID["deal/alapage-1999"], URIRef("https://w3id.org/dealgraph/graph/jdn-2008-09-12")
+    old = (deal, RDFS.label, Literal("France Télécom's purchase of Alapage (1999)", lang="en"), graph)
+    new = (deal, RDFS.label, Literal("Alapage, bought by France Télécom", lang="en"), graph)
+    store.update(f"DELETE DATA {{ GRAPH <{graph}> {{ {' '.join(t.n3() for t in old[:3])} }} }}")
+    store.add_quads([new])
+    assert reasoning.reason_after_write(store, added=[new], removed=[old]).kind == "not needed"
+    assert inferred(store) == before
+    quiet = (ORG["acme"], EX.holds, ORG["alapage"], USER_GRAPH)  # nothing reads ex:holds yet
+    store.add_quads([quiet])
+    assert reasoning.reason_after_write(store, added=[quiet]).kind == "not needed"
+    schema = (EX.holds, RDFS.subPropertyOf, DG.owns, USER_GRAPH)  # now prp-spo1 does
+    store.add_quads([schema])
+    assert reasoning.reason_after_write(store, added=[schema]).kind == "incremental"
+    after = inferred(store)
+    assert (ORG["acme"], DG.owns, ORG["alapage"]) in after and (ORG["alapage"], DG.ownedBy, ORG["acme"]) in after
+    assert old[:3] not in after  # the engine that still held the old label was started afresh
+    reasoning.reason(store)
+    assert after == inferred(store)
 
 
 def test_why_explains_an_owl_triple_by_its_owl2rl_rule_and_premises(knowledge_graph):

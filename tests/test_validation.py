@@ -9,6 +9,8 @@ from rdflib import OWL, XSD, Graph, Literal, Namespace, URIRef
 
 from dealgraph import InconsistencyError, LoadError, Settings, ValidationError, build
 from dealgraph.config import shipped_path
+from dealgraph.validate import check_graph, check_nodes, skolem
+from dealgraph.vocab import DERIVED_GRAPHS
 
 DG = Namespace("https://w3id.org/dealgraph/ontology#")
 SCHEMA = Namespace("https://schema.org/")
@@ -92,3 +94,32 @@ def test_the_validate_command_exits_non_zero_with_readable_violations(tmp_path):
     assert done.returncode == 1
     assert "SHACL violation" in done.stderr and "alapage-1999" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_a_node_checked_over_its_surroundings_has_the_violations_it_has_in_the_whole_dataset():
+    settings = Settings()
+    store = build(settings, progress=lambda m: None).store
+    org = "https://w3id.org/dealgraph/id/org/"
+    store.update(f"""
+        DELETE WHERE {{ GRAPH ?g {{ <{ALAPAGE_DEAL}> dg:target ?target }} }} ;
+        DELETE {{ GRAPH ?g {{ ?price schema:currency ?currency }} }}
+          WHERE {{ GRAPH ?g {{ ?deal dg:price ?price . ?price schema:currency ?currency }} }} ;
+        DELETE {{ GRAPH ?g {{ ?evidence dg:method ?method }} }}
+          WHERE {{ GRAPH ?g {{ <{org}france-telecom> dg:evidence ?evidence . ?evidence dg:method ?method }} }} ;
+        INSERT DATA {{ GRAPH <https://w3id.org/dealgraph/graph/user> {{
+          <{org}nobody-deal> a dg:Acquisition ; dg:acquirer <urn:x-not-an-organization> ; dg:target <{org}alapage> ;
+            dg:date "2010-13"^^xsd:gYearMonth ; dg:price <urn:x-price> .
+          <urn:x-price> schema:value 12 }} }}""")  # a price only sh:targetObjectsOf finds
+    union = Graph()
+    for s, p, o, g in store.quads():
+        if g not in DERIVED_GRAPHS:
+            union.add((skolem(s), p, skolem(o)))
+    whole = check_graph(union, settings.shapes)
+    nodes = {v.focus for v in whole} | {s for s, _, _, _ in store.quads(predicate=DG.acquirer)}
+    shapes = Graph().parse(settings.shapes)
+    near = [v for node in nodes for v in check_nodes(store, shapes, [node], skip_graphs=DERIVED_GRAPHS)]
+    shown = lambda found: {(v.focus, v.path, v.value, v.message, v.severity) for v in found}  # noqa: E731
+    assert shown(near) == shown(v for v in whole if v.focus in nodes)
+    expected = {ALAPAGE_DEAL, URIRef(f"{org}france-telecom"), URIRef(f"{org}nobody-deal"), URIRef("urn:x-price")}
+    assert expected <= {v.focus for v in near}
+    assert len({v.focus for v in whole}) >= 5  # the prices without a currency too

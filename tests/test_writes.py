@@ -208,6 +208,22 @@ def test_every_write_is_logged_with_who_what_and_how_many_triples(writable):
     assert "write " in writable.log_text()
 
 
+def test_renaming_a_deal_changes_no_inference_and_is_not_reasoned_over(writable):
+    deal, jdn = f"<{ID}deal/alapage-1999>", f"<{GRAPH}jdn-2008-09-12>"
+    renamed = update(
+        writable,
+        f"""DELETE DATA {{ GRAPH {jdn} {{ {deal} rdfs:label "France Télécom's purchase of Alapage (1999)"@en }} }} ;
+        INSERT DATA {{ GRAPH {jdn} {{ {deal} rdfs:label "Alapage, bought by France Télécom"@en }} }}""",
+        AUTH,
+    )
+    assert renamed.status_code == 200, renamed.text
+    report = renamed.json()
+    assert report["reasoning"] == "not needed" and report["derived"] == {}
+    assert report["graphs"] == {f"{GRAPH}jdn-2008-09-12": {"added": 1, "removed": 1}}
+    assert ask(writable, f'ASK {{ {deal} rdfs:label "Alapage, bought by France Télécom"@en }}')
+    assert ask(writable, f"ASK {{ <{ID}org/france-telecom> dg:owns <{ID}org/alapage> }}")
+
+
 def test_an_acknowledged_write_survives_kill_9_and_restart(tmp_path):
     store = tmp_path / "store"
     env = {"DEALGRAPH_UPDATE_TOKEN": TOKEN}

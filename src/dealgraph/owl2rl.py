@@ -564,9 +564,12 @@ _CHARACTERISTICS = frozenset(
         OWL.IrreflexiveProperty,
     }
 )
-#: What every pass decodes as rdflib terms: the schema, and what the ``false`` rules and ``prp-trp`` read.
-_WATCHED_PREDICATES = SCHEMA_PREDICATES | {OWL.sameAs, OWL.differentFrom, OWL.inverseOf, _TYPE}
-_WATCHED_CLASSES = SCHEMA_CLASSES | _CHARACTERISTICS | {OWL.Nothing}
+#: The predicates OWL 2 RL's rules match by name, and the classes whose instances they read
+#: beside the schema: the schema, and what the ``false`` rules and ``prp-trp`` read. Every
+#: pass decodes these as rdflib terms. Any other triple is read only through a schema
+#: statement naming its property or an ``owl:sameAs`` of one of its terms (:func:`dealgraph.reason.unread`).
+RULE_PREDICATES = SCHEMA_PREDICATES | {OWL.sameAs, OWL.differentFrom, OWL.inverseOf, _TYPE}
+RULE_CLASSES = SCHEMA_CLASSES | _CHARACTERISTICS | {OWL.Nothing}
 #: What may be said of a transitive property whose closure needs no more reasoning (see ``_inert``):
 #: its domain and range, and the properties below it.
 _INERT_AS_SUBJECT = frozenset({RDFS.domain, RDFS.range})
@@ -647,8 +650,8 @@ class FastClosure:
         pending -= self.closure
         if not pending:
             return
-        watched = {ids.of(p) for p in _WATCHED_PREDICATES}
-        classes = {ids.of(c) for c in _WATCHED_CLASSES}
+        watched = {ids.of(p) for p in RULE_PREDICATES}
+        classes = {ids.of(c) for c in RULE_CLASSES}
         schema = self._schema + list(Closure(ids, pending).select(SCHEMA_PREDICATES, SCHEMA_CLASSES))
         pending |= ids.keys(schema_entailments(schema))
         current = self.closure
@@ -660,7 +663,7 @@ class FastClosure:
             current, kept = ids.decode(entailed, watched | transitive, classes)
             current |= self._withheld
             closure = Closure(ids, current, kept + list(self._withheld), watched | transitive, classes)
-            schema = _schema(closure.select(_WATCHED_PREDICATES, _WATCHED_CLASSES))
+            schema = _schema(closure.select(RULE_PREDICATES, RULE_CLASSES))
             pending = ids.keys(schema_entailments(schema) | instance_entailments(closure, schema))
             pending |= self._transitive_entailments(closure, transitive)
             pending -= current
@@ -706,7 +709,7 @@ class FastClosure:
         """
         ids = self.ids
         term = ids.rdflib(p)
-        for s, q, o in closure.select(_WATCHED_PREDICATES - {_TYPE}, _CHARACTERISTICS):
+        for s, q, o in closure.select(RULE_PREDICATES - {_TYPE}, _CHARACTERISTICS):
             if s == o:
                 continue
             if (s == term and q not in _INERT_AS_SUBJECT) or (o == term and q not in _INERT_AS_OBJECT):

@@ -31,7 +31,7 @@ from dataclasses import dataclass, field
 
 import owlrl
 import pyoxigraph as ox
-from rdflib import OWL, RDF, RDFS, Dataset, Literal, URIRef
+from rdflib import OWL, RDF, RDFS, BNode, Dataset, Literal, URIRef
 from rdflib.term import Node
 
 from . import owl2rl
@@ -68,6 +68,13 @@ class ReasoningReport:
     @property
     def incremental(self) -> bool:
         return self.added is not None
+
+    @property
+    def kind(self) -> str:
+        """How a write was reasoned over: ``from scratch``, ``incremental``, or ``not needed`` (:func:`unread`)."""
+        if self.added is None:
+            return "from scratch"
+        return "incremental" if self.rounds else "not needed"
 
     @property
     def inferred(self) -> int:
@@ -155,17 +162,36 @@ class OwlClosure:
         self.ids = TermIds()
         self.given: set[int] = set()
         self._fast = owl2rl.FastClosure(self.ids) if engine == "fast" else None
+        #: Triples no rule reads (:func:`unread`), given with the next triples that matter.
+        self._deferred: set[int] = set()
+        #: The fast engine still holds triples taken back since: it starts afresh at the next addition.
+        self._stale = False
 
     def add(self, keys: Iterable[int]) -> set[int]:
         """Give more triples; returns every entailment shown so far (see :func:`shown`)."""
-        keys = set(keys)
+        keys = set(keys) | self._deferred
+        self._deferred = set()
         keys -= self.given
         self.given |= keys
         if self._fast is not None:
+            if self._stale:  # ``reasonable`` only drops a triple by deriving everything again anyway
+                self._fast, self._stale, keys = owl2rl.FastClosure(self.ids), False, self.given
             self._fast.add(keys)
             return shown(self._fast.closure, self.given, self.ids)
         entailed = owlrl_entailments(self.ids.triple(key) for key in self.given)
         return shown(self.ids.keys(entailed), self.given, self.ids)
+
+    def set_aside(self, added: Iterable[int], removed: Iterable[int]) -> None:
+        """Record a write of triples no rule reads (:func:`unread`): nothing follows from them or from their absence.
+
+        What it added is given to the engine with the next triples that matter, for a later
+        schema statement or ``owl:sameAs`` may make them matter; what it removed, the engine
+        forgets before its next pass.
+        """
+        removed = set(removed)
+        self._deferred = (self._deferred | set(added)) - removed
+        self._stale = self._stale or bool(removed & self.given)
+        self.given -= removed
 
 
 def owl_closure(triples: Iterable[Triple], engine: str = "fast") -> set[Triple]:
@@ -345,11 +371,13 @@ def reason_after_write(
     """Bring the inferred graph of *store* up to date after a write.
 
     *added* and *removed* are the quads ``(s, p, o, graph)`` the write changed (rdflib
-    terms; changes to the graphs reasoning does not read are ignored). Additions are
+    terms; changes to the graphs reasoning does not read are ignored). Triples no rule
+    reads (:func:`unread`) need no reasoning, added or removed. Other additions are
     reasoned over incrementally — only what follows from them is derived — when the
     state of the last :func:`reason` over this store was kept (``keep_state=True``)
     and every conclusion a non-monotonic domain rule (one with ``NOT EXISTS``) drew
-    still follows; otherwise, and after any removal, everything is derived again.
+    still follows; otherwise, and after the removal of a triple a rule reads,
+    everything is derived again.
 
     *state_of* is the store whose kept state to start from, when *store* is a scratch
     copy of it that the write went to first. The state is taken from *state_of* and
@@ -360,15 +388,20 @@ def reason_after_write(
     relevant = lambda quads: [(s, p, o) for s, p, o, g in quads if g not in _NOT_REASONED_OVER]  # noqa: E731
     added, removed = relevant(added), relevant(removed)
     state = _STATES.pop(state_of if state_of is not None else store, None)
-    added = state.closure.ids.keys(added) if state else added
     engine = state.closure.engine if state else "fast"
-    rules = state.rules if state else None
-    if not added and not removed:
+    rules = state.rules if state else DOMAIN_RULES
+    if not unread(store, removed, rules):  # what followed from them must go
+        return reason(store, rules, progress, engine=engine, keep_state=True)
+    if unread(store, added, rules):  # nothing follows from the write: no reasoning is needed
         if state is not None:
+            ids = state.closure.ids
+            state.closure.set_aside(ids.keys(added), ids.keys(removed))
             _STATES[store] = state
         return ReasoningReport(added=[])
-    if removed or state is None or engine != "fast":
+    if state is None or engine != "fast":
         return reason(store, rules, progress, engine=engine, keep_state=True)
+    state.closure.set_aside((), state.closure.ids.keys(removed))
+    added = state.closure.ids.keys(added)
     report = ReasoningReport()
     started = time.perf_counter()
     written = _derive(store, state, added, report, progress)
@@ -380,6 +413,38 @@ def reason_after_write(
     report.added = [ox.Quad(terms[s], terms[p], terms[o], graph) for s, p, o in map(unpack, written)]
     report.seconds = time.perf_counter() - started
     return report
+
+
+def unread(store: OxigraphStore, triples: list[Triple], rules: list[Rule]) -> bool:
+    """True when no rule can read or conclude any of *triples*: adding or removing them changes no inference.
+
+    OWL 2 RL's rules read a triple ``s p o`` by its predicate's name (``rdf:type``, the
+    schema's own properties, ``owl:sameAs``…), through a schema statement naming ``p`` (a
+    domain, range, super-property, inverse, characteristic, restriction, chain or key,
+    each of which can also conclude such a triple), or through an ``owl:sameAs`` or
+    ``owl:differentFrom`` of ``s``, ``p`` or ``o``; a domain rule, through the names it
+    mentions (:meth:`Rule.mentions`). A label or a comment usually meets none of these,
+    and a write that only changes such triples needs no reasoning. *store* holds the
+    dataset after the write with the inferences from before it, whose schema and links
+    are the same when the write is unread. A blank node cannot be named in a query: a
+    triple with one counts as read.
+    """
+    if not triples:
+        return True
+    terms = {term for triple in triples for term in triple}
+    predicates = {p for _, p, _ in triples}
+    if any(isinstance(term, BNode) for term in terms) or predicates & owl2rl.RULE_PREDICATES:
+        return False
+    if any(predicates & rule.mentions() for rule in rules):
+        return False
+    links = " ".join(p.n3() for p in owl2rl.RULE_PREDICATES - {RDF.type})
+    classes = " ".join(c.n3() for c in owl2rl.RULE_CLASSES)
+    return not store.query(
+        f"""ASK {{ VALUES ?term {{ {" ".join(t.n3() for t in terms)} }}
+          {{ VALUES ?link {{ {links} }}
+             {{ ?term ?link ?other }} UNION {{ ?other ?link ?term }} FILTER(?other != ?term) }}
+          UNION {{ VALUES ?class {{ {classes} }} ?term a ?class }} }}"""
+    ).boolean
 
 
 def _withdrawn(store: OxigraphStore, rule: Rule, state: _State) -> bool:

@@ -117,19 +117,33 @@ class Rule:
 
     def reads(self) -> set[URIRef]:
         """The IRIs (properties, classes, individuals) that the premises and conditions mention."""
-        names = {part for template in self.all_premises() for part in template if not part.startswith("?")}
-        names |= set(_NAME.findall(self.conditions))
-        names -= set(self.not_read)
-        found = set()
-        for name in names:
-            if name == "a":
-                found.add(RDF.type)
-            elif name.startswith("<"):
-                found.add(URIRef(name[1:-1]))
-            elif name.split(":", 1)[0] in PREFIXES:
-                prefix, local = name.split(":", 1)
-                found.add(URIRef(PREFIXES[prefix] + local))
-        return found
+        return _iris(self._names(self.all_premises()) - set(self.not_read))
+
+    def mentions(self) -> set[URIRef]:
+        """Every IRI the rule names: what it reads and what its conclusions may say.
+
+        A conclusion's property is a name in the templates or, when it is a variable, in
+        the conditions that bind it (as :data:`DATE_BOUNDS`'s ``VALUES`` table does).
+        """
+        return _iris(self._names(self.all_premises() + self.conclusions))
+
+    def _names(self, templates: tuple[Template, ...]) -> set[str]:
+        names = {part for template in templates for part in template if not part.startswith("?")}
+        return names | set(_NAME.findall(self.conditions))
+
+
+def _iris(names: Iterable[str]) -> set[URIRef]:
+    """The IRIs of a rule's names (``a``, ``<iri>``, ``prefix:local``)."""
+    found = set()
+    for name in names:
+        if name == "a":
+            found.add(RDF.type)
+        elif name.startswith("<"):
+            found.add(URIRef(name[1:-1]))
+        elif name.split(":", 1)[0] in PREFIXES:
+            prefix, local = name.split(":", 1)
+            found.add(URIRef(PREFIXES[prefix] + local))
+    return found
 
 
 def _as_iri(part: str) -> str:

@@ -122,6 +122,51 @@ def check_graph(
     return sorted(violations, key=lambda v: (order.get(v.severity, 3), str(v.focus), str(v.path)))
 
 
+def check_nodes(
+    store, shapes: Path | Graph, focus: Iterable[Node], skip_graphs: Iterable[Node] = ()
+) -> list[Violation]:
+    """The violations of *shapes* by the *focus* nodes of *store* (worst first), read from their surroundings.
+
+    Each node is validated over what a shape can read of it (:func:`neighbourhood`), not
+    over the whole dataset: pySHACL's focus-node mode still looks for every shape's
+    targets in the whole graph first (3 s a write at 100 k triples). *skip_graphs* are
+    not read (the graphs reasoning derives).
+    """
+    focus = set(focus)
+    graph = neighbourhood(store, focus, skip_graphs)
+    return check_graph(graph, shapes, store.graphs_stating, focus={skolem(node) for node in focus})
+
+
+def neighbourhood(store, focus: Iterable[Node], skip_graphs: Iterable[Node] = ()) -> Graph:
+    """What the shapes can read about the *focus* nodes of *store*, as one graph (blank nodes skolemized).
+
+    A node's own triples; those of its values (their types, and the evidence that a
+    Wikidata link's SPARQL constraint reads one step further); the triples pointing at
+    it (``sh:targetObjectsOf``); and the class hierarchy (``sh:class``,
+    ``sh:targetClass``). dealgraph's shapes read nothing further, so a node validated
+    over this graph has the violations it has in the whole dataset
+    (tests/test_validation.py compares them).
+    """
+    skipped = {URIRef(g) for g in skip_graphs}
+    graph = Graph()
+
+    def add(quads: Iterable[tuple[Node, Node, Node, Node]]) -> list[Node]:
+        values = []
+        for s, p, o, g in quads:
+            if g not in skipped:
+                graph.add((skolem(s), p, skolem(o)))
+                values.append(o)
+        return values
+
+    for node in focus:
+        for value in add(store.quads(subject=node)):
+            if not isinstance(value, Literal):
+                add(store.quads(subject=value))
+        add(store.quads(object=node))
+    add(store.quads(predicate=RDFS.subClassOf))
+    return graph
+
+
 def skolem(term: Node) -> Node:
     """A blank node as an IRI (rdflib's well-known ``genid`` form, from its id), anything else as it is."""
     return term.skolemize() if isinstance(term, BNode) else term
