@@ -15,7 +15,8 @@ when ``../shared`` is here — and measures, side by side in one run on this mac
   graph), and on rdflib-endpoint over a dump of it (up to 100 k triples);
 * **peak memory** of the ``dealgraph serve`` process tree (web process + workers).
 
-Writes ``bench/RESULTS.md`` (ratios first, then the machine) and ``bench/cost-vs-size.png``.
+Writes ``bench/RESULTS.md`` (ratios first, then the machine), ``bench/RESULTS.json`` and
+``bench/cost-vs-size.png`` (beside another ``--results`` file, files named after it).
 Not part of CI: it takes minutes (owlrl alone needs about 90 s per 100 k triples).
 """
 
@@ -407,7 +408,7 @@ def report(found: list[Workload], args) -> str:
         "(`Settings.memory_replica_quads`), else from an on-disk checkpoint: the replica is named beside dealgraph.",
         f"owlrl is run up to {args.owlrl_cap:,} triples, rdflib-endpoint up to {args.rdflib_cap:,}.",
         "",
-        "![cost against size](cost-vs-size.png)",
+        f"![cost against size]({companions(args.results)[1].name})",
         "",
     ]
     return "\n".join(lines)
@@ -442,6 +443,13 @@ def plot(found: list[Workload], path: Path) -> None:
     figure.savefig(path, dpi=110)
 
 
+def companions(results: Path) -> tuple[Path, Path]:
+    """The JSON and the plot written beside *results* (for RESULTS.md: RESULTS.json, cost-vs-size.png)."""
+    if results.name == "RESULTS.md":
+        return results.with_suffix(".json"), results.with_name("cost-vs-size.png")
+    return results.with_suffix(".json"), results.with_name(f"{results.stem}-cost-vs-size.png")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
@@ -458,8 +466,9 @@ def main() -> None:
         for workload in found:  # the results so far are written after each workload
             run(workload, folder, args)
             args.results.write_text(report(found, args), encoding="utf-8")
-            (HERE / "RESULTS.json").write_text(json.dumps({w.name: w.results for w in found}, indent=1), encoding="utf-8")
-            plot([w for w in found if w.results], HERE / "cost-vs-size.png")
+            data, picture = companions(args.results)
+            data.write_text(json.dumps({w.name: w.results for w in found}, indent=1), encoding="utf-8")
+            plot([w for w in found if w.results], picture)
     print(args.results.read_text(encoding="utf-8"))
 
 
