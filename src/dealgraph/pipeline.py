@@ -84,6 +84,7 @@ def build(settings: Settings, progress: Callable[[str], None] = log_to_stderr) -
         f"({report.owl_triples} OWL 2 RL, {sum(report.rule_triples.values())} by domain rules)"
     )
     del scratch
+    gc.collect()
     release_free_memory()
     return Build(store, report, time.perf_counter() - started)
 

@@ -7,8 +7,6 @@ and query workers and exits with status 0.
 
 from __future__ import annotations
 
-import ctypes
-import gc
 import logging
 import signal
 import sys
@@ -85,20 +83,6 @@ def run(app, settings: Settings) -> None:
     log.info("stopped")
 
 
-def _return_freed_memory() -> None:
-    """Give back to the system what building the dataset freed (glibc keeps it otherwise).
-
-    A build's Python objects (the reasoner's sets of triples) are freed once it is
-    done, but glibc keeps the pages for later allocations: at 100 k triples the
-    server would hold ≈ 0.5 GiB it never uses again.
-    """
-    gc.collect()
-    try:
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc: nothing to do
-        pass
-
-
 @click.command()
 @click.option("--host", default=None, help="Interface to listen on (default 127.0.0.1, or DEALGRAPH_HOST).")
 @click.option("--port", type=int, default=None, help="Port to listen on (default 8000, or DEALGRAPH_PORT).")
@@ -153,6 +137,5 @@ def serve(
         for worker in workers:
             worker.kill()
         raise click.ClickException(str(error)) from None
-    _return_freed_memory()
     app = create_app(settings, built.store, workers)
     run(app, settings)
