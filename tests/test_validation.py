@@ -63,6 +63,16 @@ def test_an_impossible_date_is_refused(tmp_path):
     assert any(v.focus == ALAPAGE_DEAL and v.path == DG.date for v in error.violations)
 
 
+def test_a_thirteenth_month_is_refused(tmp_path):
+    def thirteenth(g):
+        g.set((ALAPAGE_DEAL, DG.date, Literal("1999-13", datatype=XSD.gYearMonth)))
+
+    error = violations_of(broken_copy(tmp_path, thirteenth))
+    assert [v.value for v in error.violations if v.focus == ALAPAGE_DEAL and v.path == DG.date] == [
+        Literal("1999-13", datatype=XSD.gYearMonth)
+    ]
+
+
 def test_an_unknown_outcome_is_refused(tmp_path):
     error = violations_of(broken_copy(tmp_path, lambda g: g.set((ALAPAGE_DEAL, DG.outcome, DG.Postponed))))
     assert any(v.value == DG.Postponed for v in error.violations)
