@@ -9,8 +9,9 @@ import requests
 from conftest import shared_path, start_dealgraph
 
 
-@pytest.fixture(scope="module")
-def lubm_endpoint(tmp_path_factory):
+@pytest.fixture(scope="module", params=["fast", "nemo"])
+def lubm_endpoint(request, tmp_path_factory):
+    """LUBM(1) served, reasoned over by each OWL 2 RL engine in turn."""
     lubm = shared_path("suites", "lubm")
     server = start_dealgraph(
         tmp_path_factory.mktemp("lubm") / "serve.log",
@@ -18,6 +19,7 @@ def lubm_endpoint(tmp_path_factory):
         str(lubm / "univ-bench-zhp2.owl"),
         "--data",
         str(lubm / "lubm1.nt.gz"),
+        env={"DEALGRAPH_REASONER": request.param},
         up_within=120,
     )
     yield server, lubm

@@ -28,9 +28,10 @@ def inferred(store) -> set:
     return {(s, p, o) for s, p, o, _ in store.quads(INFERRED_GRAPH)}
 
 
-def test_the_fast_engine_derives_what_owlrl_derives_for_every_owl2rl_rule_family():
+@pytest.mark.parametrize("engine", ["fast", "nemo"])
+def test_each_engine_derives_what_owlrl_derives_for_every_owl2rl_rule_family(engine):
     triples = list(Graph().parse(FEATURES))
-    fast, reference = reasoning.owl_closure(triples, "fast"), reasoning.owl_closure(triples, "owlrl")
+    fast, reference = reasoning.owl_closure(triples, engine), reasoning.owl_closure(triples, "owlrl")
     assert fast == reference
     for expected in [
         (EX.ed, EX.uncleOf, EX.cid),  # prp-spo2
@@ -46,6 +47,14 @@ def test_the_fast_engine_derives_what_owlrl_derives_for_every_owl2rl_rule_family
         (EX.kale, RDF.type, EX.Plant),  # cls-avf
     ]:
         assert expected in fast
+
+
+def test_auto_reasons_with_nemo_over_large_datasets_only():
+    assert reasoning.engine_for("auto", 346_282) == "fast"  # the Crunchbase import: incremental writes
+    assert reasoning.engine_for("auto", 876_930) == "nemo"  # the 1 M bench graph: within 2 GB
+    assert reasoning.engine_for("owlrl", 876_930) == "owlrl"
+    with pytest.raises(ValueError, match="unknown reasoner 'fastest'"):
+        reasoning.engine_for("fastest", 10)
 
 
 def test_transitive_closure_follows_chains_and_cycles():
@@ -71,37 +80,41 @@ def test_a_transitive_property_is_closed_like_owlrl_whatever_else_reads_it(more,
     ]
     fast = reasoning.owl_closure(chain + schema + more, "fast")
     assert fast == reasoning.owl_closure(chain + schema + more, "owlrl")
+    assert fast == reasoning.owl_closure(chain + schema + more, "nemo")
     assert {(EX.a, EX.controls, EX.d), (EX.b, EX.controls, EX.b), (EX.d, RDF.type, EX.Organization)} <= fast
     assert set(also) <= fast
 
 
-def test_the_fast_engine_derives_what_owlrl_derives_on_the_shipped_data():
+def test_every_engine_derives_the_same_inferred_graph_from_the_shipped_data():
     store = build(Settings(), **QUIET).store
     fast = inferred(store)
-    reasoning.reason(store, engine="owlrl")
-    assert fast == inferred(store)
+    for engine in ("owlrl", "nemo"):
+        reasoning.reason(store, engine=engine)
+        assert fast == inferred(store), engine
     assert len(fast) > 300
 
 
-def test_the_fast_engine_derives_what_owlrl_derives_on_a_sample_of_the_crunchbase_import(crunchbase_sample):
+def test_every_engine_derives_the_same_inferred_graph_from_a_sample_of_the_crunchbase_import(crunchbase_sample):
     settings = Settings(data=(crunchbase_sample.ontology, crunchbase_sample.output))
     store = build(settings, **QUIET).store
     fast = inferred(store)
-    reasoning.reason(store, engine="owlrl")
-    assert fast == inferred(store)
+    for engine in ("owlrl", "nemo"):
+        reasoning.reason(store, engine=engine)
+        assert fast == inferred(store), engine
     owns = [t for t in fast if t[1] == DG.owns]
     assert len(owns) > 100
 
 
-def test_the_fast_engine_finds_the_contradictions_owl2rl_defines():
+def test_each_engine_finds_the_contradictions_owl2rl_defines():
     base = [(DG.Completed, OWL.sameAs, DG.Failed), (DG.Completed, OWL.differentFrom, DG.Failed)]
-    for engine in ("fast", "owlrl"):
+    for engine in ("fast", "nemo", "owlrl"):
         with pytest.raises(InconsistencyError) as caught:
             reasoning.owl_closure(base, engine)
         assert "Completed" in str(caught.value) and "Failed" in str(caught.value)
     disjoint = [(EX.Cat, OWL.disjointWith, EX.Dog), (EX.tom, RDF.type, EX.Cat), (EX.tom, RDF.type, EX.Dog)]
-    with pytest.raises(InconsistencyError, match="cax-dw"):
-        reasoning.owl_closure(disjoint, "fast")
+    for engine in ("fast", "nemo"):
+        with pytest.raises(InconsistencyError, match="cax-dw"):
+            reasoning.owl_closure(disjoint, engine)
 
 
 def test_an_added_acquisition_is_reasoned_over_incrementally_with_the_same_result_as_from_scratch():

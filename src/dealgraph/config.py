@@ -64,9 +64,12 @@ class Settings:
     update_url: str | None = None
     host: str = "127.0.0.1"
     port: int = 8000
-    #: The OWL 2 RL engine: ``fast`` (reasonable plus the rules it leaves out) or ``owlrl``
-    #: (the pure-Python reference); both derive the same inferred graph.
-    reasoner: str = "fast"
+    #: The OWL 2 RL engine: ``fast`` (reasonable plus the rules it leaves out, incremental
+    #: after writes), ``nemo`` (rules in Nemo: less than half the memory on large datasets),
+    #: ``owlrl`` (the pure-Python reference), or ``auto``: ``nemo`` above
+    #: :data:`dealgraph.reason.LARGE_DATASET` asserted triples, ``fast`` below. All derive
+    #: the same inferred graph.
+    reasoner: str = "auto"
     #: Seconds a query may run before it is stopped.
     query_timeout: float = 30.0
     #: Rows a SELECT may return over HTTP before the response is refused.
