@@ -33,7 +33,6 @@ Triple = tuple  # (subject, predicate, object), pyoxigraph terms
 RULES = Path(__file__).with_name("owl2rl.rls")
 _LITERAL, _BLANK = "urn:x-nemo:l:", "urn:x-nemo:b:"
 _ENCODED = re.compile(r"<urn:x-nemo:([lb]):([^>]*)>")
-_NONE = "http://www.w3.org/2002/07/owl#Nothing"
 
 
 def _term(term) -> str:
