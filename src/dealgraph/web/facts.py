@@ -345,10 +345,12 @@ def deals_of(org: URIRef, lang: str) -> dict[str, list[DealLine]]:
 def _parties(deals: set[Node]) -> dict[Node, list[tuple[str, Node]]]:
     if not deals:
         return defaultdict(list)
+    # From the deals alone (a second VALUES table for the roles made Oxigraph scan every
+    # triple of each role: 2.7 s for the 469 deals of the 1 M graph's largest acquirer).
     rows = select(
-        f"SELECT ?deal ?role ?party WHERE {{ {values('deal', deals)} "
-        "VALUES ?role { dg:acquirer dg:target dg:seller dg:competingBidder } ?deal ?role ?party "
-        "FILTER(STRSTARTS(STR(?party), STR(id:))) } ORDER BY ?deal ?role ?party"
+        f"SELECT ?deal ?role ?party WHERE {{ {values('deal', deals)} ?deal ?role ?party "
+        "FILTER(?role IN (dg:acquirer, dg:target, dg:seller, dg:competingBidder) "
+        "&& STRSTARTS(STR(?party), STR(id:))) } ORDER BY ?deal ?role ?party"
     )
     found: dict[Node, list[tuple[str, Node]]] = defaultdict(list)
     for row in rows:
@@ -358,21 +360,29 @@ def _parties(deals: set[Node]) -> dict[Node, list[tuple[str, Node]]]:
 
 def ownership_periods(org: URIRef, lang: str) -> tuple[list[Period], list[Period]]:
     """The periods in which *org* owned something, and those in which something owned it."""
-    rows = select(
-        f"""SELECT ?period ?owner ?owned ?start ?end ?opened ?closed WHERE {{
-          {values("org", [org])}
-          ?period a dg:Ownership ; dg:owner ?owner ; dg:owned ?owned .
-          FILTER(?owner = ?org || ?owned = ?org)
-          FILTER(STRSTARTS(STR(?period), STR(id:)) && STRSTARTS(STR(?owner), STR(id:))
-                 && STRSTARTS(STR(?owned), STR(id:)))
-          OPTIONAL {{ ?period dg:startDate ?start }} OPTIONAL {{ ?period dg:endDate ?end }}
-          OPTIONAL {{ ?period dg:openedBy ?opened }} OPTIONAL {{ ?period dg:closedBy ?closed }}
-          OPTIONAL {{ ?period dg:startEarliest ?sort }}
-        }} ORDER BY ?sort ?period"""
-    )
+    # One query per side, each starting from the organization: as one query with a
+    # FILTER on either side, Oxigraph read every period (0.45 s at 1 M triples).
+    rows = [
+        row
+        for side in ("owner", "owned")
+        for row in select(
+            f"""SELECT ?period ?owner ?owned ?start ?end ?opened ?closed WHERE {{
+              {values(side, [org])}
+              ?period dg:{side} ?{side} ; a dg:Ownership ; dg:owner ?owner ; dg:owned ?owned .
+              FILTER(STRSTARTS(STR(?period), STR(id:)) && STRSTARTS(STR(?owner), STR(id:))
+                     && STRSTARTS(STR(?owned), STR(id:)))
+              OPTIONAL {{ ?period dg:startDate ?start }} OPTIONAL {{ ?period dg:endDate ?end }}
+              OPTIONAL {{ ?period dg:openedBy ?opened }} OPTIONAL {{ ?period dg:closedBy ?closed }}
+              OPTIONAL {{ ?period dg:startEarliest ?sort }}
+            }} ORDER BY ?sort ?period"""
+        )
+    ]
     names = labels({r[k] for r in rows for k in ("period", "owner", "owned", "opened", "closed") if k in r}, lang)
-    owned, owners = [], []
+    owned, owners, seen = [], [], set()
     for row in rows:
+        if (row["period"], row["owner"], row["owned"]) in seen:  # an organization owning itself: both sides
+            continue
+        seen.add((row["period"], row["owner"], row["owned"]))
         period = Period(
             link(row["period"], names),
             link(row["owner"], names),
