@@ -421,7 +421,7 @@ def plot(found: list[Workload], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sized = [w for w in found if w.triples]
+    sized = sorted((w for w in found if w.triples), key=lambda w: w.triples)  # Crunchbase falls between 100 k and 1 M
     figure, axes = plt.subplots(1, 2, figsize=(10, 4))
     xs = [w.triples for w in sized]
     axes[0].loglog(xs, [w.results["ours"]["reason"] for w in sized], "o-", label="inference, ours")
