@@ -127,7 +127,7 @@ def _load_validate_reason(
         # Only what the shapes can read goes to pySHACL (validate.shapes_view): the same violations, sooner.
         view = shapes_view(store, settings.shapes)
         progress(f"validating the {len(view)} of {len(store)} triples the shapes read against {settings.shapes.name}")
-        require_valid(view, settings.shapes)
+        require_valid(view, settings.shapes, store.graphs_stating)
         del view
         gc.collect()  # rdflib's graphs hold reference cycles: only the collector frees them
         release_free_memory()  # pySHACL's graphs, before reasoning's peak

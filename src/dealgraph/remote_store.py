@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import IO
 
 import pyoxigraph as ox
-from rdflib import URIRef
+from rdflib import BNode, URIRef
 from rdflib.term import Node
 
 from .store import GRAPH_FORMATS, Quad, QueryError, QueryResult, _check_outbound, to_oxigraph
@@ -168,6 +168,13 @@ class SparqlStore:
         if graph is not None:
             pattern = f"GRAPH {to_oxigraph(graph)} {{ {pattern} }}"
         return self.query(f"ASK {{ {pattern} }}", default_graphs=None if graph is None else []).boolean
+
+    def graphs_stating(self, resource: Node) -> tuple[str, ...]:
+        """The named graphs with a triple about *resource* (none for a blank node: the server names its own)."""
+        if isinstance(resource, BNode):
+            return ()
+        query = f"SELECT DISTINCT ?g WHERE {{ GRAPH ?g {{ {to_oxigraph(resource)} ?p ?o }} }}"
+        return tuple(sorted(str(row["g"]) for row in self.query(query, default_graphs=[]).rows()))
 
     def contains_graph(self, graph: Node) -> bool:
         return URIRef(str(graph)) in self.graph_names()
