@@ -11,8 +11,11 @@ import re
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import IO
 
 from rdflib import URIRef
 
@@ -74,29 +77,36 @@ def build(settings: Settings, progress: Callable[[str], None] = log_to_stderr) -
         store.flush()
         raise _located(error, sources(paths, ontology)) from None
     if scratch is not store:
-        _bulk_copy(scratch, store, progress)
+        counts = scratch.graph_counts()
+        progress(f"writing {sum(counts.values()):,} quads to {store.path}")
+        with _spooled(scratch, store.path.parent) as spool:
+            scratch = None  # the in-memory build goes before the bulk load's own peak
+            gc.collect()
+            release_free_memory()
+            store.load(spool, "nquads")
     store.flush()
     if settings.store is not None:
-        counts = scratch.graph_counts()
         persistence.mark_complete(settings.store, quads=sum(counts.values()), graphs=counts)
     progress(
         f"reasoning added {report.inferred} triples in {report.seconds:.2f} s "
         f"({report.owl_triples} OWL 2 RL, {sum(report.rule_triples.values())} by domain rules)"
     )
-    del scratch
+    scratch = None
     gc.collect()
     release_free_memory()
     return Build(store, report, time.perf_counter() - started)
 
 
-def _bulk_copy(source: OxigraphStore, target: OxigraphStore, progress: Callable[[str], None]) -> None:
-    """Every quad of *source* into the on-disk *target*, by Oxigraph's bulk loader, spooled
-    through an N-Quads file beside the store (the loader renames blank nodes consistently)."""
-    progress(f"writing {len(source):,} quads to {target.path}")
-    with tempfile.TemporaryFile(dir=target.path.parent, prefix="dealgraph-build-") as spool:
+@contextmanager
+def _spooled(source: OxigraphStore, folder: Path) -> Iterator[IO[bytes]]:
+    """*source* as N-Quads in a temporary file in *folder* (beside the store: the same disk),
+    read from its start: Oxigraph's bulk loader reads it into the on-disk store (and renames
+    blank nodes consistently)."""
+    with tempfile.TemporaryFile(dir=folder, prefix="dealgraph-build-") as spool:
         source.dump(spool, "nquads")
+        del source  # the caller lets the store go while the file is read
         spool.seek(0)
-        target.load(spool, "nquads")
+        yield spool
 
 
 def _build_remote(settings: Settings, progress: Callable[[str], None], started: float) -> Build:
