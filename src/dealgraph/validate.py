@@ -213,7 +213,8 @@ def shapes_view(store, shapes: Path | Graph, skip_graphs: Iterable[Node] = ()) -
     violations as validating everything. A shapes graph with ``sh:closed`` reads every
     property of its focus nodes, so it gets every triple. *skip_graphs* are left out.
     One graph, not a dataset of graphs: the union pySHACL validates would be a second copy
-    (rdflib holds about 1.6 KB per triple: 2.7 GB for the 820 k triples of the 1 M bench graph).
+    (validating the 820 k such triples of the 1 M bench graph, the serving process tree
+    peaked at 2.8 GB with both copies, 2.1 GB with one).
     """
     shapes_graph = shapes if isinstance(shapes, Graph) else Graph().parse(shapes)
     skip = " ".join(g.n3() for g in skip_graphs)
