@@ -400,11 +400,6 @@ class OxigraphStore:
                 found["" if isinstance(name, ox.DefaultGraph) else name.value] = lines
         return found
 
-    def graphs_containing(self, triple: tuple[Node, Node, Node]) -> set[str]:
-        """The named graphs that hold *triple*."""
-        quads = self._store.quads_for_pattern(*(to_oxigraph(t) for t in triple), None)
-        return {q.graph_name.value for q in quads if isinstance(q.graph_name, ox.NamedNode)}
-
     def graphs_stating(self, resource: Node) -> tuple[str, ...]:
         """The named graphs with a triple about *resource*."""
         quads = self._store.quads_for_pattern(to_oxigraph(resource), None, None, None)

@@ -19,7 +19,7 @@ the same way, one at a time (a lock):
    the reasoning state of the last write (or of the build, in memory) was kept; from
    scratch otherwise. This also finds inconsistencies. Any failure refuses the write, and
    nothing has touched the store. On the 100 k bench graph, three deals added one
-   after the other take 6.5, 4.6 and 4.4 s, and a renamed organization 1.5 s
+   after the other take 6.5, 4.6 and 4.4 s, and a renamed organization 2.3 s
    (against 43–59 s when every write validated the whole dataset and derived
    everything again). What remains grows with the dataset: the copy, the
    difference (compared as N-Triples lines), and ``reasonable``, which hands back
