@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import threading
 import time
 
 import pytest
@@ -67,13 +68,15 @@ def answer_from(client, wanted: str, seconds: float = 60.0) -> set[str]:
         time.sleep(0.2)
 
 
-def on_disk_app(folder, memory_replica_quads: int | None, extra: int = 0):
+def on_disk_app(folder, memory_replica_quads: int | None, extra: int = 0, workers: int = 1):
     """An app over an on-disk store of ``1 + extra`` quads (only one of them about SUBJECT)."""
     store = OxigraphStore(folder / "store")
     owns = URIRef("https://w3id.org/dealgraph/ontology#owns")
     store.add_quads([(SUBJECT, owns, URIRef(f"{SUBJECT}-a"), USER_GRAPH)])
     store.add_quads([(URIRef(f"{SUBJECT}-{n}"), owns, SUBJECT, USER_GRAPH) for n in range(extra)])
-    settings = Settings(query_workers=1, shapes=None, store=folder / "store", memory_replica_quads=memory_replica_quads)
+    settings = Settings(
+        query_workers=workers, shapes=None, store=folder / "store", memory_replica_quads=memory_replica_quads
+    )
     return create_app(settings, store)
 
 
@@ -103,11 +106,65 @@ def test_a_dataset_over_the_memory_budget_stays_on_the_checkpoint(tmp_path):
         app.extensions["dealgraph"].pool.close()
 
 
-def test_by_default_the_replicas_go_to_memory_when_they_fit_in_a_quarter_of_the_machine(tmp_path):
-    assert memory_budget(2) * 2 * BYTES_PER_QUAD <= os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
+def test_by_default_the_replicas_hold_at_most_a_gibibyte_or_a_quarter_of_the_machine(tmp_path):
+    quarter = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
+    assert memory_budget() * BYTES_PER_QUAD <= min(quarter, 1 << 30)
     app = on_disk_app(tmp_path, memory_replica_quads=None)
     try:
-        assert app.extensions["dealgraph"].pool.memory_replica_quads == memory_budget(1) > 1_000_000
+        assert app.extensions["dealgraph"].pool.memory_replica_quads == memory_budget() > 1_000_000
         assert answer_from(app.test_client(), "memory") == {f"{SUBJECT}-a"}
+    finally:
+        app.extensions["dealgraph"].pool.close()
+
+
+#: About a second of work for Oxigraph: long enough for two of them to overlap.
+SLOW = (
+    "SELECT (COUNT(*) AS ?n) WHERE { "
+    + " ".join(f"VALUES ?{v} {{ {' '.join(map(str, range(160)))} }}" for v in "abc")
+    + " }"
+)
+
+
+def replicas_of_two_at_once(client) -> list[str]:
+    """The replicas that answered two slow queries sent at the same moment."""
+    barrier, found = threading.Barrier(2), []
+
+    def ask() -> None:
+        barrier.wait()
+        response = client.get("/sparql", query_string={"query": SLOW}, headers={"Accept": "text/csv"})
+        assert response.status_code == 200 and response.data.split()[1] == b"4096000"
+        found.append(replica_of(response))
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return sorted(found)
+
+
+def test_a_budget_for_one_copy_puts_one_worker_in_memory_and_gives_it_the_queries_first(tmp_path):
+    app = on_disk_app(tmp_path, memory_replica_quads=1, workers=2)
+    try:
+        client = app.test_client()
+        assert answer_from(client, "memory") == {f"{SUBJECT}-a"}
+        time.sleep(1.0)  # time enough for a second worker to load the one quad, were it told to
+        for _ in range(20):  # one at a time: the worker in memory is always idle first
+            assert answer_from(client, "memory", seconds=0) == {f"{SUBJECT}-a"}
+        assert replicas_of_two_at_once(client) == ["checkpoint", "memory"]
+        workers = json.loads(client.get("/health").data)["query_workers"]
+        assert workers == {"size": 2, "busy": 0, "replicas": {"memory": 1, "checkpoint": 1}}
+    finally:
+        app.extensions["dealgraph"].pool.close()
+
+
+def test_once_the_copy_is_written_an_idle_worker_loads_it_without_waiting_for_a_query(tmp_path):
+    # Enough quads that a worker told at its next query would answer that one from the checkpoint.
+    app = on_disk_app(tmp_path, memory_replica_quads=2 * 50_001, extra=50_000, workers=2)
+    try:
+        client = app.test_client()
+        assert answer_from(client, "checkpoint") == {f"{SUBJECT}-a"}  # the first query has the copy written
+        time.sleep(2.0)  # written, and loaded by both workers, neither of which has run a query since
+        assert replicas_of_two_at_once(client) == ["memory", "memory"]
     finally:
         app.extensions["dealgraph"].pool.close()

@@ -94,10 +94,10 @@ class Settings:
     #: Worker processes that run queries, each with its own read replica of the
     #: dataset; a query past its deadline costs one of them until it is replaced.
     query_workers: int = 2
-    #: With an on-disk store, each query worker also loads the dataset into memory (3–8×
-    #: faster queries) when it has at most this many quads (Oxigraph needs 340–380 bytes
-    #: a quad); beyond that, workers read the on-disk checkpoint. 0: never. ``None``: as
-    #: many as fit, all workers together, in a quarter of the machine's memory.
+    #: With an on-disk store, the quads the query workers' in-memory copies of the dataset
+    #: (3–8× faster queries) may hold together: as many workers as copies fit load one (a
+    #: worker takes about 500 bytes a quad), the others read the on-disk checkpoint. 0:
+    #: never. ``None``: what fits in 1 GiB, or in a quarter of the machine's memory if less.
     memory_replica_quads: int | None = None
     #: Seconds ``serve`` waits for requests in flight after SIGTERM/SIGINT.
     shutdown_timeout: float = 10.0

@@ -11,7 +11,7 @@ bp = Blueprint("health", __name__)
 
 @bp.route("/health")
 def health():
-    """200 with the triple count of each graph, the dataset version and the workers."""
+    """200 with the triple count of each graph, the dataset version and the workers (with what each answers from)."""
     dataset = served()
     counts = dataset.graph_counts()
     response = jsonify(
@@ -19,7 +19,7 @@ def health():
         version=dataset.store.version,
         triples=sum(counts.values()),
         graphs=counts,
-        query_workers={"size": dataset.pool.size, "busy": dataset.pool.busy},
+        query_workers={"size": dataset.pool.size, "busy": dataset.pool.busy, "replicas": dataset.pool.replicas()},
     )
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -28,17 +28,20 @@ and evaluates no query itself:
 * **On-disk stores.** Workers start on a checkpoint of the store (RocksDB hard links,
   made in a moment at any size), opened read-only, so a restart is ready at once.
   Oxigraph answers from memory 3–8× faster than from RocksDB (measured on the 100 k
-  bench graph: 1.0–1.6 ms against 4–8 ms per query), so when the dataset has at most
-  ``Settings.memory_replica_quads`` quads (by default as many as the workers can hold
-  in a quarter of the machine's memory), the pool also writes the checkpoint out as
-  N-Quads once per version, in the background, and each worker loads it into memory
-  in a thread of its own while it goes on answering from the checkpoint, then
-  switches. Every answer says which replica gave it (``Answer.replica``).
+  bench graph: 1.0–1.6 ms against 4–8 ms per query), so when a copy of the dataset
+  fits in ``Settings.memory_replica_quads`` (the quads all in-memory replicas may hold
+  together), the pool also writes the checkpoint out as N-Quads once per version, in
+  the background, and as many workers as the budget holds copies load it into memory,
+  each in a thread of its own while it goes on answering from the checkpoint, then
+  switch. The others stay on the checkpoint, and an idle worker answering from memory
+  is given the next query first. Every answer says which replica gave it
+  (``Answer.replica``).
 """
 
 from __future__ import annotations
 
 import io
+import itertools
 import logging
 import multiprocessing
 import os
@@ -49,6 +52,7 @@ import signal
 import tempfile
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -284,6 +288,8 @@ class _Worker:
         self.version: int | None = None
         #: The version whose in-memory copy this worker was told to load (on-disk stores).
         self.memory_version: int | None = None
+        #: The replica its last answer came from (``None`` before the first).
+        self.replica: str | None = None
         self._kill_lock = threading.Lock()
         self._killed = False
 
@@ -302,7 +308,6 @@ class _Worker:
     def load_into_memory(self, version: int, nquads: Path) -> None:
         """Tell the worker to load *nquads* into memory in the background (no reply)."""
         self.connection.send(("memory", version, str(nquads)))
-        self.memory_version = version
 
     def run(self, job: Job, seconds: float) -> Answer | None:
         """The worker's answer, or ``None`` when it has none within *seconds*."""
@@ -323,17 +328,22 @@ class _Worker:
         self.connection.close()
 
 
-#: Bytes an in-memory Oxigraph store takes per quad, measured on the bench graphs (340–380), rounded up.
-BYTES_PER_QUAD = 400
+#: Bytes a worker holding an in-memory replica takes per quad: 977 MiB for the 2.0 M quads
+#: of the 1 M bench graph (its interpreter included), rounded down.
+BYTES_PER_QUAD = 500
+#: The memory all in-memory replicas take together by default, unless a quarter of the
+#: machine's is less: at a million triples one worker answers from memory and the serving
+#: processes stay under 2 GB; past 2 M quads every worker reads the checkpoint.
+REPLICA_MEMORY = 1 << 30
 
 
-def memory_budget(workers: int) -> int:
-    """How many quads *workers* in-memory replicas may hold together in a quarter of this machine's memory."""
+def memory_budget() -> int:
+    """How many quads the in-memory replicas may hold together by default (:data:`REPLICA_MEMORY`)."""
     try:
         memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     except (ValueError, OSError, AttributeError):  # not a POSIX system: keep replicas on disk
         return 0
-    return memory // 4 // max(workers, 1) // BYTES_PER_QUAD
+    return min(memory // 4, REPLICA_MEMORY) // BYTES_PER_QUAD
 
 
 def start_workers(size: int, allowed_services: tuple[str, ...] = ()) -> list[_Worker]:
@@ -362,14 +372,17 @@ class QueryPool:
             raise ValueError("a query pool needs at least one worker")
         self.store = store
         self.size = size
-        #: On disk, workers also load the dataset into memory when it has at most this many quads.
-        self.memory_replica_quads = memory_budget(size) if memory_replica_quads is None else memory_replica_quads
-        #: The N-Quads file of a version, once written, that workers load into memory.
+        #: On disk, the quads the workers' in-memory copies may hold together.
+        self.memory_replica_quads = memory_budget() if memory_replica_quads is None else memory_replica_quads
+        #: The N-Quads file of a version, once written, that workers load into memory, and how many may.
         self._memory_copy: tuple[int, Path] | None = None
+        self._memory_places = 0
         #: The version whose N-Quads file is being (or was) written.
         self._memory_copy_started: int | None = None
         self._context = multiprocessing.get_context("spawn")
-        self._idle: queue.Queue[_Worker] = queue.Queue()
+        #: Idle workers, those answering from memory first: (rank, order, worker).
+        self._idle: queue.PriorityQueue[tuple[int, int, _Worker]] = queue.PriorityQueue()
+        self._order = itertools.count()
         self._workers: set[_Worker] = set()
         self._lock = threading.Lock()
         self._snapshot: Snapshot | None = None
@@ -381,7 +394,10 @@ class QueryPool:
         snapshot = self.snapshot()
         for worker in workers:
             worker.load(snapshot)
-            self._idle.put(worker)
+            self._make_idle(worker)
+
+    def _make_idle(self, worker: _Worker) -> None:
+        self._idle.put((worker.replica != "memory", next(self._order), worker))
 
     def _start(self) -> _Worker:
         worker = _Worker(self._context, self.store.allowed_services)
@@ -436,14 +452,16 @@ class QueryPool:
             current = self._memory_copy
             if current is None or current[0] < snapshot.version:
                 self._memory_copy, stale = (snapshot.version, target), current
+                self._memory_places = min(self.size, self.memory_replica_quads // quads)
             else:
                 stale = (snapshot.version, target)  # a newer version was written out first
         if stale is not None:
             stale[1].unlink(missing_ok=True)  # a worker still reading it keeps it open
-        log.info("%s quads written for the query workers to load into memory", f"{quads:,}")
+        log.info("%s quads written for %d query worker(s) to load into memory", f"{quads:,}", self._memory_places)
+        self._hand_out_memory_copy()
 
     def _prefer_memory(self, worker: _Worker, snapshot: Snapshot) -> None:
-        """Have *worker* load the current version into memory once it is written out.
+        """Have *worker* load the current version into memory once it is written out, if a place is left.
 
         Writing it out starts with the first query of a version, not at start-up, which
         it would slow down.
@@ -455,13 +473,39 @@ class QueryPool:
             self._memory_copy_started = snapshot.version
         if start:
             threading.Thread(target=self._write_memory_copy, args=(snapshot,), daemon=True).start()
-        copy = self._memory_copy
-        if copy is not None and copy[0] == worker.version and worker.memory_version != copy[0]:
-            worker.load_into_memory(*copy)
+        self._give_memory_copy(worker)
+
+    def _give_memory_copy(self, worker: _Worker) -> None:
+        """Tell *worker* (not running a job) to load the version written out, if it has it and a place is left."""
+        with self._lock:
+            copy = self._memory_copy
+            if copy is None or copy[0] != worker.version or worker.memory_version == copy[0]:
+                return
+            if sum(w.memory_version == copy[0] for w in self._workers) >= self._memory_places:
+                return
+            worker.memory_version = copy[0]  # its place is taken before the lock is let go
+        worker.load_into_memory(*copy)
+
+    def _hand_out_memory_copy(self) -> None:
+        """Once a version is written out, the idle workers take its places (a busy one, at its next query)."""
+        idle = []
+        while True:
+            try:
+                idle.append(self._idle.get_nowait())
+            except queue.Empty:
+                break
+        for entry in idle:
+            self._give_memory_copy(entry[2])
+            self._idle.put(entry)
 
     @property
     def busy(self) -> int:
         return self.size - self._idle.qsize()
+
+    def replicas(self) -> dict[str, int]:
+        """How many workers answered their last query from each kind of replica."""
+        with self._lock:
+            return dict(Counter(w.replica for w in self._workers if w.replica is not None))
 
     def run(self, job: Job, deadline: float) -> Answer:
         """Run *job* on an idle worker, by *deadline* (a ``time.monotonic()`` instant).
@@ -470,7 +514,7 @@ class QueryPool:
         in time) or WorkerLost (the worker died).
         """
         try:
-            worker = self._idle.get(timeout=max(deadline - time.monotonic(), 0.0))
+            _, _, worker = self._idle.get(timeout=max(deadline - time.monotonic(), 0.0))
         except queue.Empty:
             raise PoolBusy() from None
         healthy = False
@@ -484,12 +528,13 @@ class QueryPool:
                 log.warning("query worker %s passed its deadline and was killed", worker.process.pid)
                 raise QueryTimeout()
             healthy = True
+            worker.replica = answer.replica
             return answer
         except (EOFError, OSError) as error:
             raise WorkerLost(f"query worker {worker.process.pid} died: {error}") from None
         finally:
             if healthy:
-                self._idle.put(worker)
+                self._make_idle(worker)
             else:
                 self._retire(worker)
 
@@ -518,7 +563,7 @@ class QueryPool:
             if self._closed:
                 worker.kill()
             else:
-                self._idle.put(worker)
+                self._make_idle(worker)
             return
 
     def close(self) -> None:
