@@ -117,8 +117,8 @@ def _formats() -> tuple[formats.Format | None, formats.Format | None]:
     parameter = request.values.get("format")
     try:
         return (
-            formats.choose(parameter, request.accept_mimetypes, formats.SOLUTION_FORMATS),
-            formats.choose(parameter, request.accept_mimetypes, formats.GRAPH_FORMATS),
+            formats.choose(parameter, formats.accept_header(), formats.SOLUTION_FORMATS),
+            formats.choose(parameter, formats.accept_header(), formats.GRAPH_FORMATS),
         )
     except formats.UnknownFormat as error:
         raise ApiError(400, "Bad Request", str(error)) from None
@@ -207,7 +207,7 @@ def _answer_response(result: Serialized, chosen: formats.Format) -> Response:
 
 
 def _service_description() -> Response:
-    chosen = formats.choose(request.args.get("format"), request.accept_mimetypes, formats.GRAPH_FORMATS)
+    chosen = formats.choose(request.args.get("format"), formats.accept_header(), formats.GRAPH_FORMATS)
     if chosen is None:
         raise _not_acceptable("graph")
     dataset = served()

@@ -219,7 +219,7 @@ def _read_graph(graph: URIRef) -> Response:
     store = served().store
     if not store.contains_graph(graph):
         raise ApiError(404, "Not Found", f"there is no graph {graph}")
-    chosen = formats.negotiate(request.accept_mimetypes, _READ_FORMATS)
+    chosen = formats.negotiate(formats.accept_header(), _READ_FORMATS)
     if chosen is None:
         types = formats.offered_media_types(_READ_FORMATS)
         raise ApiError(406, "Not Acceptable", f"a graph is offered as {', '.join(types)}", offered=types)
