@@ -4,15 +4,18 @@ Builds the workloads — the shipped seed data; deal graphs of 10 k, 100 k (and 
 triples from ``bench/generate.py``; the Crunchbase import (``dealgraph import deals``)
 when ``../shared`` is here — and measures, side by side in one run on this machine:
 
-* **inference**: our OWL 2 RL + domain rules (``reasoner=fast``) against owlrl's
-  ``DeductiveClosure`` through the same pipeline (``reasoner=owlrl``; only up to
-  100 k asserted triples, it is naive), each in its own process, with peak memory;
+* **inference**: our OWL 2 RL + domain rules (``reasoner=auto``, the median of
+  ``--repeat`` runs) against owlrl's ``DeductiveClosure`` through the same pipeline
+  (``reasoner=owlrl``; only up to ``--owlrl-cap`` asserted triples, it is naive), each
+  in its own process, with peak memory;
 * **start**: ``dealgraph serve --store DIR`` cold (load, validate, reason, start
   workers) and warm (restart on the same folder) until ``/health`` answers;
 * **queries**: latency p50/p99 and throughput with 1 and 8 clients of three
   queries that select by organization, on ``dealgraph serve``, on
-  ``oxigraph serve-read-only`` over the very same RocksDB folder (union default
-  graph), and on rdflib-endpoint over a dump of it (up to 100 k triples);
+  ``oxigraph serve-read-only`` over a copy of the RocksDB folder it built (union
+  default graph), and on rdflib-endpoint over a dump of it (up to ``--rdflib-cap``
+  triples), all three up at once and measured in turns, so that the machine's
+  drift does not land on one of them;
 * **peak memory** of the ``dealgraph serve`` process tree (web process + workers).
 
 Writes ``bench/RESULTS.md`` (ratios first, then the machine), ``bench/RESULTS.json`` and
@@ -242,20 +245,6 @@ def ask(session: requests.Session, url: str, query: str) -> int:
     return len(answer.json()["results"]["bindings"])
 
 
-def latency(url: str, queries: list[str], repeat: int) -> tuple[float, float]:
-    session = requests.Session()
-    for query in queries:
-        ask(session, url, query)
-    times = []
-    for _ in range(repeat):
-        for query in queries:
-            started = time.perf_counter()
-            ask(session, url, query)
-            times.append(time.perf_counter() - started)
-    times.sort()
-    return statistics.median(times) * 1000, times[min(len(times) - 1, int(len(times) * 0.99))] * 1000
-
-
 def throughput(url: str, queries: list[str], clients: int, seconds: float) -> float:
     done = [0] * clients
     stop = time.monotonic() + seconds
@@ -286,16 +275,32 @@ def settle(url: str, seconds: float = 180) -> tuple[str, float]:
     return replica, time.monotonic() - started
 
 
-def measure_queries(server_url: str, queries: list[str], seconds: float) -> dict:
-    rows = [ask(requests.Session(), server_url, query) for query in queries]
-    p50, p99 = latency(server_url, queries, repeat=15)
-    return {
-        "rows": rows,
-        "p50_ms": p50,
-        "p99_ms": p99,
-        "rps1": throughput(server_url, queries, 1, seconds),
-        "rps8": throughput(server_url, queries, 8, seconds),
-    }
+def measure_side_by_side(endpoints: dict[str, str], queries: list[str], seconds: float, rounds: int = 4) -> dict:
+    """Each server's rows, latency and throughput, measured in turns so that the machine's drift hits all alike.
+
+    Latency: each query sent to every server in turn, 15 times over. Throughput, at 1
+    and at 8 clients: *rounds* rounds, in each of which every server is loaded in turn
+    for ``seconds / rounds``.
+    """
+    sessions = {name: requests.Session() for name in endpoints}
+    found = {name: {"rows": [ask(sessions[name], url, query) for query in queries]} for name, url in endpoints.items()}
+    times: dict[str, list[float]] = {name: [] for name in endpoints}
+    for _ in range(15):
+        for query in queries:
+            for name, url in endpoints.items():
+                started = time.perf_counter()
+                ask(sessions[name], url, query)
+                times[name].append(time.perf_counter() - started)
+    for name, taken in times.items():
+        taken.sort()
+        found[name]["p50_ms"] = statistics.median(taken) * 1000
+        found[name]["p99_ms"] = taken[min(len(taken) - 1, int(len(taken) * 0.99))] * 1000
+    for clients, key in ((1, "rps1"), (8, "rps8")):
+        for _ in range(rounds):
+            for name, url in endpoints.items():
+                rate = throughput(url, queries, clients, seconds / rounds)
+                found[name][key] = found[name].get(key, 0.0) + rate / rounds
+    return found
 
 
 # ---------------------------------------------------------------- one workload
@@ -313,28 +318,31 @@ def run(workload: Workload, folder: Path, args) -> None:
     cold = dealgraph_serve(workload.files, store, folder / "cold.log")
     results["cold_s"], cold_peak = cold.ready_after, cold.peak_mb
     cold.stop()
+    copy = folder / "store-copy"  # Oxigraph's own copy of the store dealgraph built, not shared with a writer
+    shutil.rmtree(copy, ignore_errors=True)
+    shutil.copytree(store, copy)
     warm = dealgraph_serve(workload.files, store, folder / "warm.log")
     results["warm_s"] = warm.ready_after
-    queries = [q.replace("ORG", workload.organization) for q in QUERIES.values()]
-    for query in queries:  # the first queries start the workers' in-memory copies
-        ask(requests.Session(), warm.url + "/sparql", query)
-    results["replica"], results["memory_after_s"] = settle(warm.url + "/sparql")
-    results["dealgraph"] = measure_queries(warm.url + "/sparql", queries, args.seconds)
-    results["replicas"] = requests.get(warm.url + "/health", timeout=60).json()["query_workers"]["replicas"]
-    results["serve_peak_mb"] = max(cold_peak, warm.peak_mb)
-    warm.stop()
-    oxigraph = oxigraph_serve(store, folder / "oxigraph.log")
-    results["oxigraph"] = measure_queries(oxigraph.url + "/query", queries, args.seconds)
-    oxigraph.stop()
+    servers = {"oxigraph": oxigraph_serve(copy, folder / "oxigraph.log")}
+    endpoints = {"dealgraph": warm.url + "/sparql", "oxigraph": servers["oxigraph"].url + "/query"}
     if workload.triples <= args.rdflib_cap:
         from dealgraph.store import OxigraphStore
 
         dump = folder / "dump.nq"
         with open(dump, "wb") as stream:
-            OxigraphStore(store, read_only=True).dump(stream, "nquads")
-        endpoint = rdflib_serve(dump, folder / "rdflib.log")
-        results["rdflib"] = measure_queries(endpoint.url + "/", queries, args.seconds)
-        endpoint.stop()
+            OxigraphStore(copy, read_only=True).dump(stream, "nquads")
+        servers["rdflib"] = rdflib_serve(dump, folder / "rdflib.log")
+        endpoints["rdflib"] = servers["rdflib"].url + "/"
+    queries = [q.replace("ORG", workload.organization) for q in QUERIES.values()]
+    for query in queries:  # the first queries start the workers' in-memory copies
+        ask(requests.Session(), warm.url + "/sparql", query)
+    results["replica"], results["memory_after_s"] = settle(warm.url + "/sparql")
+    results.update(measure_side_by_side(endpoints, queries, args.seconds))
+    results["replicas"] = requests.get(warm.url + "/health", timeout=60).json()["query_workers"]["replicas"]
+    results["serve_peak_mb"] = max(cold_peak, warm.peak_mb)
+    for server in [warm, *servers.values()]:
+        server.stop()
+    shutil.rmtree(copy, ignore_errors=True)
     print(f"   {json.dumps(results)}", flush=True)
 
 
@@ -420,14 +428,16 @@ def report(found: list[Workload], args) -> str:
         "",
         "Inference is the whole reasoning step (OWL 2 RL closure and domain rules to their fixpoint, writing the",
         "inferred graph), without SHACL validation; both engines run the same pipeline, whose",
-        "domain rules (SPARQL updates in Oxigraph) are common to both; ours is the median of "
-        f"{args.repeat} runs, owlrl's one run. \"OWL 2 RL closure alone\" times only the",
+        "domain rules (SPARQL updates in Oxigraph) are common to both; ours is "
+        + (f"the median of {args.repeat} runs" if args.repeat > 1 else "one run")
+        + ", owlrl's one run. \"OWL 2 RL closure alone\" times only the",
         "closure engine's calls (`ReasoningReport.owl_seconds`): dealgraph's default engine against owlrl's",
         "`DeductiveClosure`. The default, `auto`, is `fast` (`reasonable` and the rules it leaves out) up to",
         "500 k asserted triples and `nemo` (the rules in Nemo, file to file) above: here, the 1 M graph.",
         "Queries select by organization (the largest acquirer): acquisitions, `dg:controls`, ownership periods,",
-        "sent as the same SPARQL text to each server's SPARQL endpoint. Oxigraph serves dealgraph's own",
-        "store folder read-only; dealgraph's query workers answer from an in-memory copy once they have loaded",
+        "sent as the same SPARQL text to each server's SPARQL endpoint, the servers up together and measured",
+        "in turns (request by request; throughput in 4 rounds). Oxigraph serves a copy of dealgraph's store",
+        "folder read-only; dealgraph's query workers answer from an in-memory copy once they have loaded",
         "it, as many as fit in `Settings.memory_replica_quads` (by default 1 GiB), the others from an on-disk",
         "checkpoint, those in memory first: named beside dealgraph, from its `/health`.",
         f"owlrl is run up to {args.owlrl_cap:,} triples, rdflib-endpoint up to {args.rdflib_cap:,}.",
