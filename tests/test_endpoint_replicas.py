@@ -38,6 +38,7 @@ def owned(client) -> set[str]:
 
 def test_a_write_to_the_store_reaches_the_replicas_before_the_next_query(app):
     client = app.test_client()
+    assert json.loads(client.get("/health").data)["query_workers"]["replicas"] == {"memory": 1}
     assert owned(client) == {f"{SUBJECT}-a"}
     store = app.extensions["dealgraph"].store
     store.update(f"INSERT DATA {{ GRAPH <{USER_GRAPH}> {{ <{SUBJECT}> <urn:p> <{SUBJECT}-b> }} }}")

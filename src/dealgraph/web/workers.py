@@ -288,7 +288,8 @@ class _Worker:
         self.version: int | None = None
         #: The version whose in-memory copy this worker was told to load (on-disk stores).
         self.memory_version: int | None = None
-        #: The replica its last answer came from (``None`` before the first).
+        #: What it answers from: the replica it loaded, then the one its last answer came from
+        #: (a copy it loads into memory in the background counts once it has answered from it).
         self.replica: str | None = None
         self._kill_lock = threading.Lock()
         self._killed = False
@@ -296,14 +297,17 @@ class _Worker:
     def load(self, snapshot: Snapshot) -> None:
         if snapshot.remote is not None:
             self.connection.send(("connect", snapshot.version, snapshot.remote))
+            replica = "remote"
         elif snapshot.checkpoint is not None:
             self.connection.send(("open", snapshot.version, snapshot.checkpoint))
+            replica = "checkpoint"
         else:
             self.connection.send(("load", snapshot.version, snapshot.nquads))
+            replica = "memory"
         if not self.connection.poll(LOAD_TIMEOUT):
             raise WorkerLost(f"worker {self.process.pid} did not load the dataset within {LOAD_TIMEOUT:.0f} s")
         self.connection.recv()
-        self.version = snapshot.version
+        self.version, self.replica = snapshot.version, replica
 
     def load_into_memory(self, version: int, nquads: Path) -> None:
         """Tell the worker to load *nquads* into memory in the background (no reply)."""
@@ -503,7 +507,7 @@ class QueryPool:
         return self.size - self._idle.qsize()
 
     def replicas(self) -> dict[str, int]:
-        """How many workers answered their last query from each kind of replica."""
+        """How many workers answer from each kind of replica (``memory``, ``checkpoint``, ``remote``)."""
         with self._lock:
             return dict(Counter(w.replica for w in self._workers if w.replica is not None))
 
