@@ -41,7 +41,7 @@ from dealgraph.config import shipped_data, shipped_ontology, shipped_shapes
 from dealgraph.load import load
 from dealgraph.reason import reason
 from dealgraph.store import OxigraphStore
-from dealgraph.validate import require_valid
+from dealgraph.validate import require_valid, union_graph
 from dealgraph.wikidata import snapshot
 from dealgraph.wikidata.linker import CandidateIndex, Item, Organization
 from dealgraph.wikidata.names import fold
@@ -147,7 +147,7 @@ def _start_up(paths: list[Path]) -> dict:
     started = time.perf_counter()
     dataset = load(paths, ontology_files=[shipped_ontology()])
     loaded = time.perf_counter()
-    require_valid(dataset, shipped_shapes())
+    require_valid(union_graph(dataset), shipped_shapes())
     validated = time.perf_counter()
     store = OxigraphStore()
     store.add_quads(dataset.quads((None, None, None, None)))
