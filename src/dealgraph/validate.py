@@ -236,6 +236,5 @@ def shapes_view(store, shapes: Path | Graph, skip_graphs: Iterable[Node] = ()) -
     terms: dict[Node, Node] = {}
     for query in queries:
         for row in store.query(query).rows():
-            view.add((terms.setdefault(row["s"], row["s"]), terms.setdefault(row["p"], row["p"]),
-                      terms.setdefault(row["o"], row["o"])))
+            view.add(tuple(terms.setdefault(row[name], row[name]) for name in ("s", "p", "o")))
     return view
