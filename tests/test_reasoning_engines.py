@@ -117,6 +117,20 @@ def test_each_engine_finds_the_contradictions_owl2rl_defines():
             reasoning.owl_closure(disjoint, engine)
 
 
+def test_the_fast_engine_gives_rdflib_its_iri_class_back_once_reasonable_has_answered():
+    import rdflib
+    from rdflib.plugins.sparql import prepareQuery
+
+    contradiction = [(DG.Completed, OWL.sameAs, DG.Failed), (DG.Completed, OWL.differentFrom, DG.Failed)]
+    assert (EX.a, RDF.type, EX.B) in reasoning.owl_closure([(EX.a, RDF.type, EX.A), (EX.A, RDFS.subClassOf, EX.B)])
+    with pytest.raises(InconsistencyError):
+        reasoning.owl_closure(contradiction, "fast")
+    assert rdflib.URIRef is rdflib.term.URIRef
+    # rdflib's SPARQL parser looks the class up on the package as it parses
+    parsed = prepareQuery("SELECT ?x WHERE { ?x a <http://example.org/rl#B> }")
+    assert type(parsed.algebra.p.p.triples[0][2]) is URIRef
+
+
 def test_an_added_acquisition_is_reasoned_over_incrementally_with_the_same_result_as_from_scratch():
     store = build(Settings(update_token="t"), **QUIET).store  # a dataset that takes writes keeps the state
     deal, buyer, bought = URIRef("https://w3id.org/dealgraph/id/deal/test-1"), ORG["acme"], ORG["alapage"]

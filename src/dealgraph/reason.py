@@ -37,7 +37,7 @@ from rdflib import OWL, RDF, RDFS, BNode, Dataset, Literal, URIRef
 from rdflib.term import Node
 
 from . import nemo_closure, owl2rl
-from .owl2rl import InconsistencyError, TermIds, unpack
+from .owl2rl import InconsistencyError, TermIds, predicates, unpack
 from .rules import DOMAIN_RULES, Rule, constants, instantiate
 from .store import OxigraphStore, Quad, to_oxigraph
 from .vocab import DERIVED_GRAPHS, DG, ID, INFERRED_GRAPH, WIKIDATA_GRAPH
@@ -272,7 +272,7 @@ def apply_rules(
         if keys:
             report.rule_triples[rule.name] = report.rule_triples.get(rule.name, 0) + len(keys)
         new[rule.name] = keys
-        concluded.append(_predicates(keys))
+        concluded.append(predicates(keys))
     inferred = INFERRED_GRAPH.n3()
     store.update(" ; ".join(f"ADD SILENT {g.n3()} TO {inferred} ; DROP SILENT GRAPH {g.n3()}" for g in scratch))
     unread = {rule.name: set().union(*concluded[index:]) for index, rule in enumerate(rules)}
@@ -347,7 +347,7 @@ def _derive(
     pending = list(added)
     written: list[int] = []
     reads = {rule.name: {ids.of(term) for term in rule.reads()} for rule in state.rules}
-    dirty = [rule for rule in state.rules if reads[rule.name] & _predicates(added)]
+    dirty = [rule for rule in state.rules if reads[rule.name] & predicates(added)]
     while True:
         report.rounds += 1
         derived_any = False
@@ -361,7 +361,7 @@ def _derive(
             state.inferred.update(new)
             pending += new
             written += new
-            changed = _predicates(new)
+            changed = predicates(new)
             dirty = [rule for rule in state.rules if reads[rule.name] & unread.get(rule.name, changed)]
         if report.rounds > 1 and not derived_any:
             break
@@ -376,13 +376,9 @@ def _derive(
         written += new_owl
         report.owl_triples += len(new_owl)
         write_triples(store, INFERRED_GRAPH, new_owl, ids)
-        changed = _predicates(new_owl)
+        changed = predicates(new_owl)
         dirty = [rule for rule in state.rules if reads[rule.name] & changed]
     return written
-
-
-def _predicates(keys: Iterable[int]) -> set[int]:
-    return {unpack(key)[1] for key in keys}
 
 
 def reason_after_write(
