@@ -1,20 +1,22 @@
-"""``dealgraph serve`` stops gracefully on SIGTERM: requests in flight finish, nothing lingers."""
+"""``dealgraph serve`` listens once the dataset is built and stops gracefully: requests in flight finish."""
 
 from __future__ import annotations
 
 import signal
+import subprocess
+import sys
 import threading
 import time
 
 import psutil
 import pytest
 import requests
-from conftest import start_dealgraph, write_small_dataset
+from conftest import free_port, start_dealgraph, write_small_dataset
 
 SLOW = "SELECT (COUNT(*) AS ?n) WHERE { ?a ?b ?c . ?d ?e ?f . ?g ?h ?i . ?j ?k ?l . ?m ?n2 ?o }"
 
 
-@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT], ids=lambda s: s.name)
+@pytest.mark.parametrize("stop_signal", [signal.SIGTERM, signal.SIGINT, signal.SIGHUP], ids=lambda s: s.name)
 def test_stop_signal_lets_the_request_in_flight_finish_then_exits_cleanly(tmp_path, stop_signal):
     data = write_small_dataset(tmp_path)
     server = start_dealgraph(tmp_path / "serve.log", "--data", str(data), env={"DEALGRAPH_QUERY_TIMEOUT": "1.5"})
@@ -39,3 +41,35 @@ def test_stop_signal_lets_the_request_in_flight_finish_then_exits_cleanly(tmp_pa
     time.sleep(0.2)
     assert not [w.pid for w in workers if w.is_running() and w.status() != psutil.STATUS_ZOMBIE]
     assert "finishing the requests in flight" in server.log_text()
+
+
+def test_connections_are_refused_until_the_dataset_is_built(tmp_path):
+    port = free_port()
+    log = tmp_path / "serve.log"
+    with log.open("wb") as stream:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "dealgraph", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            stdout=stream,
+            stderr=subprocess.STDOUT,
+        )
+    refused = 0
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and process.poll() is None:
+            try:
+                answer = requests.get(f"http://127.0.0.1:{port}/health", timeout=5)
+            except requests.ConnectionError:
+                refused += 1
+                time.sleep(0.05)
+                continue
+            # it answered: the build was over (the line is logged before the port is opened)
+            assert "serving on" in log.read_text(), log.read_text()
+            assert answer.json()["triples"] > 16000
+            break
+        else:
+            pytest.fail(f"never answered:\n{log.read_text()[-2000:]}")
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(20) == 0
+    assert refused > 0  # the build takes seconds: some attempts came before it was over
+    assert "loading" in log.read_text()

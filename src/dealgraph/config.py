@@ -89,7 +89,7 @@ class Settings:
     #: Origins allowed to read cross-origin ("*" is anyone; several are separated by
     #: spaces or commas; empty turns CORS off).
     cors_origins: str = "*"
-    #: Threads of the WSGI server (waitress): requests handled at the same time.
+    #: Threads the app runs on in the HTTP server (granian): requests handled at the same time.
     threads: int = 8
     #: Worker processes that run queries, each with its own read replica of the
     #: dataset; a query past its deadline costs one of them until it is replaced.

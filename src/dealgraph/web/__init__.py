@@ -4,7 +4,7 @@
 worker pool, :mod:`.workers`) into a Flask app with the blueprints ``sparql``
 (protocol, service description, dump), ``health``, ``home`` and ``errors``, plus
 the access log, ``Server-Timing`` and CORS (:mod:`.operations`). Serve it with
-:func:`dealgraph.web.server.run` (waitress), never Flask's development server.
+:func:`dealgraph.web.server.run` (granian), never Flask's development server.
 
 The factory imports the app's modules itself: a query worker process
 (:mod:`.workers`) imports this package too, and needs none of Flask, the pages or
@@ -13,7 +13,7 @@ matplotlib (importing them made its start take 1.1 s instead of 0.4 s).
 
 from __future__ import annotations
 
-import atexit
+from multiprocessing.util import Finalize
 from typing import TYPE_CHECKING
 
 from ..config import Settings
@@ -63,7 +63,8 @@ def create_app(
     pool = QueryPool(
         store, size=settings.query_workers, memory_replica_quads=settings.memory_replica_quads, started=workers
     )
-    atexit.register(pool.close)
+    # At exit, in granian's worker too: a process started by ``multiprocessing`` skips ``atexit``.
+    Finalize(None, pool.close, exitpriority=10)
     app = Flask(__name__)
     app.config["DEALGRAPH_SETTINGS"] = settings
     app.json.sort_keys = False

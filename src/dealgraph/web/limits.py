@@ -1,8 +1,8 @@
 """Fair use and size limits: what keeps one client from taking the endpoint down.
 
 * **Request body**: at most ``Settings.max_body_bytes`` (Flask's ``MAX_CONTENT_LENGTH``,
-  a 413 in the usual error shape). waitress refuses far larger bodies itself before
-  reading them (:func:`dealgraph.web.server.run`), so a huge upload costs nothing.
+  a 413 in the usual error shape), answered from the declared length before the body is
+  read; a body sent without a length is refused as soon as it passes the limit.
 * **Rate limit**: a token bucket per client address, ``Settings.rate_limit`` requests
   per second on average with bursts of ``Settings.rate_burst``; a client over it gets
   429 with ``Retry-After``. Loopback clients are exempt unless

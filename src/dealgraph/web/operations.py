@@ -16,6 +16,7 @@ import time
 from collections.abc import Callable, Iterable
 
 from flask import Flask, Response, current_app, g, request
+from werkzeug.wsgi import ClosingIterator
 
 access_log = logging.getLogger("dealgraph.access")
 
@@ -34,7 +35,11 @@ def cross_origin_read(view: Callable) -> Callable:
 
 
 class AccessLog:
-    """WSGI middleware writing ``METHOD path status ms`` once the response is sent."""
+    """WSGI middleware writing ``METHOD path status ms`` once the response is sent.
+
+    The app is called at once, not when its body is first read: granian takes the
+    status and headers as soon as the app returns.
+    """
 
     def __init__(self, app: Callable):
         self.app = app
@@ -47,17 +52,14 @@ class AccessLog:
             status[0] = code.split(" ", 1)[0]
             return start_response(code, headers, exc_info)
 
-        body = self.app(environ, recording_start_response)
-        try:
-            yield from body
-        finally:
-            if hasattr(body, "close"):
-                body.close()
+        def sent() -> None:
             path = environ.get("PATH_INFO", "")
             if environ.get("QUERY_STRING"):
                 path += "?" + environ["QUERY_STRING"][:200]
             ms = (time.perf_counter() - started) * 1000
             access_log.info("%s %s %s %.1f ms", environ.get("REQUEST_METHOD"), path, status[0], ms)
+
+        return ClosingIterator(self.app(environ, recording_start_response), sent)
 
 
 def _allowed_origin(origins: str) -> str | None:
