@@ -2,7 +2,7 @@
 
 Builds the workloads — the shipped seed data; deal graphs of 10 k, 100 k (and 1 M)
 triples from ``bench/generate.py``; the Crunchbase import (``dealgraph import deals``)
-when ``../shared`` is here — and measures, side by side in one run on this machine:
+and LUBM(1) when ``../shared`` is here — and measures, side by side in one run on this machine:
 
 * **inference**: our OWL 2 RL + domain rules (``reasoner=auto``, the median of
   ``--repeat`` runs) against owlrl's ``DeductiveClosure`` through the same pipeline
@@ -11,7 +11,8 @@ when ``../shared`` is here — and measures, side by side in one run on this mac
 * **start**: ``dealgraph serve --store DIR`` cold (load, validate, reason, start
   workers) and warm (restart on the same folder) until ``/health`` answers;
 * **queries**: latency p50/p99 and throughput with 1 and 8 clients of three
-  queries that select by organization, on ``dealgraph serve``, on
+  queries that select by organization (LUBM's 14 on LUBM(1), from ``../shared``,
+  whose answer counts are checked), on ``dealgraph serve``, on
   ``oxigraph serve-read-only`` over a copy of the RocksDB folder it built (union
   default graph), and on rdflib-endpoint over a dump of it (up to ``--rdflib-cap``
   triples), all three up at once and measured in turns, so that the machine's
@@ -26,6 +27,7 @@ Not part of CI: it takes minutes (owlrl alone needs about 90 s per 100 k triples
 from __future__ import annotations
 
 import argparse
+import csv
 import json
 import os
 import platform
@@ -66,27 +68,51 @@ QUERIES = {
 class Workload:
     name: str
     files: list[Path]
-    organization: str
+    queries: list[str]
     triples: int = 0
+    #: Rows each query must return (LUBM's published counts), checked on every server.
+    expected_rows: list[int] | None = None
     results: dict = field(default_factory=dict)
+
+
+def by_organization(organization: str) -> list[str]:
+    """The deal queries, about *organization* (the largest acquirer of the workload)."""
+    return [query.replace("ORG", organization) for query in QUERIES.values()]
+
+
+def lubm_workload() -> Workload | None:
+    """LUBM(1) with the univ-bench ontology and its 14 queries, whose answer counts are published."""
+    lubm = SHARED / "suites" / "lubm"
+    if not lubm.exists():
+        return None
+    with open(lubm / "reference-answers-lubm1.tsv", encoding="utf-8") as stream:
+        rows = sorted(csv.DictReader(stream, delimiter="\t"), key=lambda row: int(row["query"].lstrip("q")))
+    return Workload(
+        "LUBM(1)",
+        [lubm / "univ-bench-zhp2.owl", lubm / "lubm1.nt.gz"],
+        [(lubm / "queries" / f"{row['query']}.rq").read_text(encoding="utf-8") for row in rows],
+        expected_rows=[int(row["expected_rows_LUBM(1,0)"]) for row in rows],
+    )
 
 
 # ---------------------------------------------------------------- workloads
 
 
-def workloads(sizes: list[int], crunchbase: bool, folder: Path) -> list[Workload]:
+def workloads(sizes: list[int], crunchbase: bool, lubm: bool, folder: Path) -> list[Workload]:
     sys.path.insert(0, str(HERE))
     from generate import write
 
     from dealgraph.config import shipped_data, shipped_ontology
 
-    found = [Workload("seed", shipped_data(), "https://w3id.org/dealgraph/id/org/france-telecom")]
+    found = [Workload("seed", shipped_data(), by_organization("https://w3id.org/dealgraph/id/org/france-telecom"))]
     for size in sizes:
         path = folder / f"deals-{size}.nt.gz"
         write(size, path)
         found.append(
             Workload(
-                f"generated {size // 1000} k", [shipped_ontology(), path], "https://w3id.org/dealgraph/id/org/gen/0"
+                f"generated {size // 1000} k",
+                [shipped_ontology(), path],
+                by_organization("https://w3id.org/dealgraph/id/org/gen/0"),
             )
         )
     source = SHARED / "datasets" / "deals" / "crunchbase-2015" / "acquisitions.csv"
@@ -98,9 +124,14 @@ def workloads(sizes: list[int], crunchbase: bool, folder: Path) -> list[Workload
             capture_output=True,
         )
         found.append(
-            Workload("crunchbase", [shipped_ontology(), output], "https://w3id.org/dealgraph/id/org/crunchbase/google")
+            Workload(
+                "crunchbase",
+                [shipped_ontology(), output],
+                by_organization("https://w3id.org/dealgraph/id/org/crunchbase/google"),
+            )
         )
-    return found
+    lubm = lubm_workload() if lubm else None
+    return found + ([lubm] if lubm else [])
 
 
 # ---------------------------------------------------------------- inference, in a process of its own
@@ -278,14 +309,14 @@ def settle(url: str, seconds: float = 180) -> tuple[str, float]:
 def measure_side_by_side(endpoints: dict[str, str], queries: list[str], seconds: float, rounds: int = 4) -> dict:
     """Each server's rows, latency and throughput, measured in turns so that the machine's drift hits all alike.
 
-    Latency: each query sent to every server in turn, 15 times over. Throughput, at 1
+    Latency: each query sent to every server in turn, 50 times over. Throughput, at 1
     and at 8 clients: *rounds* rounds, in each of which every server is loaded in turn
     for ``seconds / rounds``.
     """
     sessions = {name: requests.Session() for name in endpoints}
     found = {name: {"rows": [ask(sessions[name], url, query) for query in queries]} for name, url in endpoints.items()}
     times: dict[str, list[float]] = {name: [] for name in endpoints}
-    for _ in range(15):
+    for _ in range(50):
         for query in queries:
             for name, url in endpoints.items():
                 started = time.perf_counter()
@@ -325,7 +356,7 @@ def run(workload: Workload, folder: Path, args) -> None:
     results["warm_s"] = warm.ready_after
     servers = {"oxigraph": oxigraph_serve(copy, folder / "oxigraph.log")}
     endpoints = {"dealgraph": warm.url + "/sparql", "oxigraph": servers["oxigraph"].url + "/query"}
-    if workload.triples <= args.rdflib_cap:
+    if workload.triples <= args.rdflib_cap and workload.expected_rows is None:  # LUBM's joins take it minutes
         from dealgraph.store import OxigraphStore
 
         dump = folder / "dump.nq"
@@ -333,11 +364,13 @@ def run(workload: Workload, folder: Path, args) -> None:
             OxigraphStore(copy, read_only=True).dump(stream, "nquads")
         servers["rdflib"] = rdflib_serve(dump, folder / "rdflib.log")
         endpoints["rdflib"] = servers["rdflib"].url + "/"
-    queries = [q.replace("ORG", workload.organization) for q in QUERIES.values()]
+    queries = workload.queries
     for query in queries:  # the first queries start the workers' in-memory copies
         ask(requests.Session(), warm.url + "/sparql", query)
     results["replica"], results["memory_after_s"] = settle(warm.url + "/sparql")
     results.update(measure_side_by_side(endpoints, queries, args.seconds))
+    if workload.expected_rows is not None:
+        results["counts_right"] = {name: results[name]["rows"] == workload.expected_rows for name in endpoints}
     results["replicas"] = requests.get(warm.url + "/health", timeout=60).json()["query_workers"]["replicas"]
     results["serve_peak_mb"] = max(cold_peak, warm.peak_mb)
     for server in [warm, *servers.values()]:
@@ -420,6 +453,8 @@ def report(found: list[Workload], args) -> str:
             m = w.results.get(name)
             if m:
                 rows = "/".join(map(str, m["rows"]))
+                if w.expected_rows is not None:
+                    rows = f"{len(m['rows'])} queries: " + ("the published counts" if m["rows"] == w.expected_rows else rows)
                 server = f"dealgraph ({replicas(w.results)})" if name == "dealgraph" else name
                 lines.append(
                     f"| {w.name} | {server} | {rows} | {m['p50_ms']:.1f} | {m['p99_ms']:.1f} | {m['rps1']:.0f} | {m['rps8']:.0f} |"
@@ -440,6 +475,8 @@ def report(found: list[Workload], args) -> str:
         "folder read-only; dealgraph's query workers answer from an in-memory copy once they have loaded",
         "it, as many as fit in `Settings.memory_replica_quads` (by default 1 GiB), the others from an on-disk",
         "checkpoint, those in memory first: named beside dealgraph, from its `/health`.",
+        "LUBM(1) (`../shared/suites/lubm`): the univ-bench ontology and 100 k triples, its 14 queries (cold start: loaded,",
+        "reasoned and healthy), checked against the published answer counts; rdflib-endpoint is left out there.",
         f"owlrl is run up to {args.owlrl_cap:,} triples, rdflib-endpoint up to {args.rdflib_cap:,}.",
         "",
         f"![cost against size]({companions(args.results)[1].name})",
@@ -454,7 +491,8 @@ def plot(found: list[Workload], path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    sized = sorted((w for w in found if w.triples), key=lambda w: w.triples)  # Crunchbase falls between 100 k and 1 M
+    # Deal graphs only (LUBM asks other queries); Crunchbase falls between 100 k and 1 M.
+    sized = sorted((w for w in found if w.triples and w.expected_rows is None), key=lambda w: w.triples)
     figure, axes = plt.subplots(1, 2, figsize=(10, 4))
     xs = [w.triples for w in sized]
     axes[0].loglog(xs, [w.results["ours"]["reason"] for w in sized], "o-", label="inference, ours")
@@ -488,6 +526,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sizes", type=int, nargs="*", default=[10_000, 100_000])
     parser.add_argument("--no-crunchbase", dest="crunchbase", action="store_false")
+    parser.add_argument("--no-lubm", dest="lubm", action="store_false")
     parser.add_argument("--owlrl-cap", type=int, default=110_000)
     parser.add_argument(
         "--repeat", type=int, default=3, help="Runs of dealgraph's reasoning step, of which the median is kept."
@@ -499,7 +538,7 @@ def main() -> None:
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="dealgraph-bench-") as tmp:
         folder = Path(tmp)
-        found = workloads(args.sizes, args.crunchbase, folder)
+        found = workloads(args.sizes, args.crunchbase, args.lubm, folder)
         for workload in found:  # the results so far are written after each workload
             run(workload, folder, args)
             args.results.write_text(report(found, args), encoding="utf-8")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -73,3 +74,19 @@ def test_connections_are_refused_until_the_dataset_is_built(tmp_path):
         assert process.wait(20) == 0
     assert refused > 0  # the build takes seconds: some attempts came before it was over
     assert "loading" in log.read_text()
+
+
+def test_a_port_in_use_is_named_before_anything_is_loaded():
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        result = subprocess.run(
+            [sys.executable, "-m", "dealgraph", "serve", "--host", "127.0.0.1", "--port", str(port)],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+    assert result.returncode == 1
+    assert f"Error: cannot listen on 127.0.0.1:{port}: Address already in use" in result.stderr, result.stderr
+    assert "loading" not in result.stderr and "Traceback" not in result.stderr and "backtrace" not in result.stderr

@@ -80,7 +80,7 @@ def _configure_logging() -> None:
 
 
 class _Server(MPServer):
-    """granian's supervisor, saying when it stops, and stopping on SIGHUP too.
+    """granian's supervisor, saying when it stops, stopping on SIGHUP too, and naming an address it cannot use.
 
     granian would answer SIGHUP by starting a new worker beside the old one: a second
     build of the dataset, on the same on-disk store.
@@ -92,6 +92,13 @@ class _Server(MPServer):
         super().signal_handler_interrupt()
 
     signal_handler_reload = signal_handler_interrupt
+
+    def _init_shared_socket(self) -> None:
+        try:
+            super()._init_shared_socket()
+        except RuntimeError as error:  # the address is taken, or not this machine's
+            reason = str(error).splitlines()[0]  # not the Rust backtrace that RUST_BACKTRACE adds
+            raise click.ClickException(f"cannot listen on {self.bind_addr}:{self.bind_port}: {reason}") from None
 
 
 def _die_with(supervisor: int) -> None:
@@ -146,10 +153,7 @@ def run(settings: Settings) -> None:
         log_level=LogLevels.warning,
         log_dictconfig=_GRANIAN_LOGGING,
     )
-    try:
-        server.serve(target_loader=partial(load_app, settings, os.getpid()), wrap_loader=False)
-    except RuntimeError as error:  # the address is taken or not this machine's
-        raise click.ClickException(f"cannot listen on {settings.host}:{settings.port}: {error}") from None
+    server.serve(target_loader=partial(load_app, settings, os.getpid()), wrap_loader=False)
     log.info("stopped")
 
 

@@ -16,9 +16,11 @@ from __future__ import annotations
 
 import html
 import time
+from functools import lru_cache
 
 import pyoxigraph as ox
 from flask import Blueprint, Response, request
+from werkzeug.sansio.utils import get_current_url
 
 from ..store import GRAPH_FORMATS as ENGINE_GRAPH_FORMATS
 from ..store import to_oxigraph
@@ -193,10 +195,20 @@ def sparql() -> Response:
         solution_format=solution_format.name if solution_format else None,
         graph_format=graph_format.name if graph_format else None,
         max_rows=settings.max_result_rows,
-        base_iri=request.base_url,
+        base_iri=_base_iri(request.scheme, request.host, request.root_path, request.path),
     )
     result = execute(job, received)
     return _answer_response(result, solution_format if result.kind != "graph" else graph_format)
+
+
+@lru_cache(maxsize=64)
+def _base_iri(scheme: str, host: str, root_path: str, path: str) -> str:
+    """The request's URL without its query (``request.base_url``), made once per endpoint URL.
+
+    werkzeug builds it afresh for every request, IRI-encoding each part: a tenth of
+    the Python time of a small query.
+    """
+    return get_current_url(scheme, host, root_path, path)
 
 
 def _answer_response(result: Serialized, chosen: formats.Format) -> Response:
