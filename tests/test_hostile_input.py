@@ -88,6 +88,34 @@ def test_a_body_over_the_limit_gets_a_413_in_the_error_shape(guarded):
     assert response.json()["error"]["limit"] == 100000
 
 
+def test_a_body_without_a_length_is_refused_once_it_passes_the_limit(guarded):
+    def chunks():  # sent chunked: the server cannot know the size before reading
+        for _ in range(60):
+            yield b"x" * 10_000
+
+    response = requests.post(guarded.url + "/sparql", data=chunks(),
+                             headers={"Content-Type": "application/sparql-query"}, timeout=30)
+    assert response.status_code == 413
+    assert response.json()["error"]["limit"] == 100000
+    assert healthy(guarded)
+    query = {"Content-Type": "application/sparql-query", "Accept": "application/json"}
+    short = requests.post(guarded.url + "/sparql", data=iter([b"ASK ", b"{ ?s ?p ?o }"]), headers=query, timeout=30)
+    assert short.status_code == 200 and short.json()["boolean"] is True
+
+
+def test_a_graph_sent_without_a_length_past_the_limit_changes_nothing(guarded):
+    graph = "https://w3id.org/dealgraph/graph/chunked"
+
+    def turtle():  # 1,500 valid triples of about 100 bytes: the first thousand fit in the limit
+        for i in range(1500):
+            yield f"<urn:x-chunked:s{i}> <urn:x-chunked:p> \"{'v' * 60}\" .\n".encode()
+
+    response = requests.put(f"{guarded.url}/store", params={"graph": graph}, data=turtle(),
+                            headers={"Content-Type": "text/turtle", **AUTH}, timeout=30)
+    assert response.status_code == 413
+    assert graph not in requests.get(guarded.url + "/health", timeout=10).json()["graphs"]
+
+
 def test_a_query_over_the_length_limit_is_a_400(guarded):
     query = "SELECT * WHERE { ?s ?p ?o }" + " " * 3000
     response = requests.post(guarded.url + "/sparql", data={"query": query}, timeout=30)

@@ -17,6 +17,7 @@ import ipaddress
 import math
 import threading
 import time
+from collections.abc import Callable
 
 from flask import Flask, request
 from werkzeug.exceptions import RequestEntityTooLarge
@@ -63,9 +64,48 @@ def _is_loopback(address: str | None) -> bool:
         return False
 
 
+class _CappedBody:
+    """A request body sent without a length (chunked), refused with a 413 once it passes *limit* bytes.
+
+    werkzeug reads such a body up to ``MAX_CONTENT_LENGTH`` and then stops without a word:
+    a query, an update or a graph would be taken cut short. Past the limit, one more byte
+    tells a longer body from one of exactly that size.
+    """
+
+    def __init__(self, stream, limit: int):
+        self._stream, self._limit, self._read = stream, limit, 0
+
+    def _counted(self, data: bytes) -> bytes:
+        self._read += len(data)
+        if self._read > self._limit or (self._read == self._limit and self._stream.read(1)):
+            raise RequestEntityTooLarge()
+        return data
+
+    def read(self, size: int | None = -1) -> bytes:
+        room = self._limit - self._read + 1  # never more than one byte past the limit
+        return self._counted(self._stream.read(room if size is None or size < 0 else min(size, room)))
+
+    def readline(self, size: int | None = -1) -> bytes:
+        room = self._limit - self._read + 1
+        return self._counted(self._stream.readline(room if size is None or size < 0 else min(size, room)))
+
+    def __iter__(self):
+        return iter(self.readline, b"")
+
+
+def _cap_unsized_bodies(wsgi_app: Callable, limit: int) -> Callable:
+    def capped(environ: dict, start_response: Callable):
+        if not environ.get("CONTENT_LENGTH") and "wsgi.input" in environ:
+            environ["wsgi.input"] = _CappedBody(environ["wsgi.input"], limit)
+        return wsgi_app(environ, start_response)
+
+    return capped
+
+
 def init_app(app: Flask, settings: Settings) -> None:
     """Install the body limit and, when configured, the per-client rate limit on *app*."""
     app.config["MAX_CONTENT_LENGTH"] = settings.max_body_bytes
+    app.wsgi_app = _cap_unsized_bodies(app.wsgi_app, settings.max_body_bytes)
 
     @app.errorhandler(RequestEntityTooLarge)
     def _too_large(error):
