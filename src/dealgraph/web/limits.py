@@ -81,13 +81,15 @@ class _CappedBody:
             raise RequestEntityTooLarge()
         return data
 
-    def read(self, size: int | None = -1) -> bytes:
+    def _room(self, size: int | None) -> int:
         room = self._limit - self._read + 1  # never more than one byte past the limit
-        return self._counted(self._stream.read(room if size is None or size < 0 else min(size, room)))
+        return room if size is None or size < 0 else min(size, room)
+
+    def read(self, size: int | None = -1) -> bytes:
+        return self._counted(self._stream.read(self._room(size)))
 
     def readline(self, size: int | None = -1) -> bytes:
-        room = self._limit - self._read + 1
-        return self._counted(self._stream.readline(room if size is None or size < 0 else min(size, room)))
+        return self._counted(self._stream.readline(self._room(size)))
 
     def __iter__(self):
         return iter(self.readline, b"")
