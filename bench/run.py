@@ -300,7 +300,7 @@ def settle(url: str, seconds: float = 180) -> tuple[str, float]:
     replica, streak = "checkpoint", 0
     while time.monotonic() - started < seconds and streak < 6:
         timing = requests.post(url, data={"query": "ASK {}"}, timeout=60).headers.get("Server-Timing", "")
-        replica = "memory" if 'desc="memory"' in timing else "checkpoint"
+        replica = "memory" if 'desc="memory"' in timing or 'desc="web"' in timing else "checkpoint"
         streak = streak + 1 if replica == "memory" else 0
         time.sleep(0.5)
     return replica, time.monotonic() - started

@@ -69,14 +69,21 @@ def answer_from(client, wanted: str, seconds: float = 60.0) -> set[str]:
         time.sleep(0.2)
 
 
-def on_disk_app(folder, memory_replica_quads: int | None, extra: int = 0, workers: int = 1):
-    """An app over an on-disk store of ``1 + extra`` quads (only one of them about SUBJECT)."""
+def on_disk_app(folder, memory_replica_quads: int | None, extra: int = 0, workers: int = 1, inline: float = 0.0):
+    """An app over an on-disk store of ``1 + extra`` quads (only one of them about SUBJECT).
+
+    *inline*: ``Settings.inline_query_seconds``, off by default so that the workers answer every query.
+    """
     store = OxigraphStore(folder / "store")
     owns = URIRef("https://w3id.org/dealgraph/ontology#owns")
     store.add_quads([(SUBJECT, owns, URIRef(f"{SUBJECT}-a"), USER_GRAPH)])
     store.add_quads([(URIRef(f"{SUBJECT}-{n}"), owns, SUBJECT, USER_GRAPH) for n in range(extra)])
     settings = Settings(
-        query_workers=workers, shapes=None, store=folder / "store", memory_replica_quads=memory_replica_quads
+        query_workers=workers,
+        shapes=None,
+        store=folder / "store",
+        memory_replica_quads=memory_replica_quads,
+        inline_query_seconds=inline,
     )
     return create_app(settings, store)
 
@@ -167,5 +174,73 @@ def test_once_the_copy_is_written_an_idle_worker_loads_it_without_waiting_for_a_
         assert answer_from(client, "checkpoint") == {f"{SUBJECT}-a"}  # the first query has the copy written
         time.sleep(2.0)  # written, and loaded by both workers, neither of which has run a query since
         assert replicas_of_two_at_once(client) == ["memory", "memory"]
+    finally:
+        app.extensions["dealgraph"].pool.close()
+
+
+# ---------------------------------------------------------------- quick queries answered by the web process
+
+
+def test_a_query_a_worker_answered_quickly_is_then_answered_by_the_web_process_until_the_data_changes(app):
+    client = app.test_client()
+    assert answer_from(client, "memory", seconds=0) == {f"{SUBJECT}-a"}  # the first time: a worker
+    assert answer_from(client, "web", seconds=0) == {f"{SUBJECT}-a"}
+    assert answer_from(client, "web", seconds=0) == {f"{SUBJECT}-a"}
+    store = app.extensions["dealgraph"].store
+    store.update(f"INSERT DATA {{ GRAPH <{USER_GRAPH}> {{ <{SUBJECT}> <urn:p> <{SUBJECT}-b> }} }}")
+    assert answer_from(client, "memory", seconds=0) == {f"{SUBJECT}-a", f"{SUBJECT}-b"}  # a new version: a worker
+    assert answer_from(client, "web", seconds=0) == {f"{SUBJECT}-a", f"{SUBJECT}-b"}
+
+
+def replica_and_body(client, query: str, accept: str = "text/csv") -> tuple[str, int, bytes]:
+    response = client.get("/sparql", query_string={"query": query}, headers={"Accept": accept})
+    return replica_of(response), response.status_code, response.data
+
+
+def test_a_query_slower_than_the_limit_is_always_answered_by_a_worker(app):
+    client = app.test_client()
+    for _ in range(2):  # about a second each, past the default 0.01 s: its deadline must stay enforceable
+        assert replica_and_body(client, SLOW) == ("memory", 200, b"n\r\n4096000\r\n")
+
+
+def test_a_query_calling_a_service_is_always_answered_by_a_worker(app):
+    query = "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"
+    client = app.test_client()
+    for _ in range(2):
+        replica, status, body = replica_and_body(client, query, "application/sparql-results+json")
+        assert (replica, status) == ("memory", 403)
+        assert "http://127.0.0.1:9/sparql" in json.loads(body)["error"]["detail"]
+
+
+def test_a_query_is_answered_in_the_web_process_only_as_the_same_job(app):
+    """The job is the query with its dataset and format: another format goes to a worker first."""
+    client = app.test_client()
+    query = f"SELECT ?o WHERE {{ <{SUBJECT}> ?p ?o }}"
+    assert replica_and_body(client, query) == ("memory", 200, f"o\r\n{SUBJECT}-a\r\n".encode())
+    assert replica_and_body(client, query) == ("web", 200, f"o\r\n{SUBJECT}-a\r\n".encode())
+    replica, status, body = replica_and_body(client, query, "application/sparql-results+json")
+    assert (replica, status) == ("memory", 200)
+    assert json.loads(body)["results"]["bindings"] == [{"o": {"type": "uri", "value": f"{SUBJECT}-a"}}]
+
+
+def test_on_disk_the_web_process_answers_from_its_own_copy_when_one_more_fits_the_budget(tmp_path):
+    app = on_disk_app(tmp_path, memory_replica_quads=4, inline=0.01)  # two quads: the worker's copy and the web's
+    try:
+        assert answer_from(app.test_client(), "web") == {f"{SUBJECT}-a"}
+        store = app.extensions["dealgraph"].store
+        store.update(f"INSERT DATA {{ GRAPH <{USER_GRAPH}> {{ <{SUBJECT}> <urn:p> <{SUBJECT}-b> }} }}")
+        assert answer_from(app.test_client(), "web") == {f"{SUBJECT}-a", f"{SUBJECT}-b"}
+    finally:
+        app.extensions["dealgraph"].pool.close()
+
+
+def test_on_disk_the_web_process_answers_nothing_itself_when_only_the_workers_copies_fit(tmp_path):
+    app = on_disk_app(tmp_path, memory_replica_quads=1, inline=0.01)
+    try:
+        client = app.test_client()
+        assert answer_from(client, "memory") == {f"{SUBJECT}-a"}
+        for _ in range(10):
+            assert answer_from(client, "memory", seconds=0) == {f"{SUBJECT}-a"}
+            time.sleep(0.2)
     finally:
         app.extensions["dealgraph"].pool.close()

@@ -99,6 +99,12 @@ class Settings:
     #: worker takes about 500 bytes a quad), the others read the on-disk checkpoint. 0:
     #: never. ``None``: what fits in 1 GiB, or in a quarter of the machine's memory if less.
     memory_replica_quads: int | None = None
+    #: A query a worker answered within this many seconds is answered by the web process
+    #: itself the next times it is asked, until the data changes (from the in-memory store,
+    #: or from an in-memory copy when one more fits in ``memory_replica_quads``): the same
+    #: query on the same data costs the same, so it cannot run away, and the hop to a
+    #: worker and back is saved. 0: every query goes to a worker.
+    inline_query_seconds: float = 0.01
     #: Seconds ``serve`` waits for requests in flight after SIGTERM/SIGINT.
     shutdown_timeout: float = 10.0
     #: The licence stated for a graph that states none itself (service description).
@@ -150,6 +156,7 @@ _ENV_PARSERS = {
     "threads": int,
     "query_workers": int,
     "memory_replica_quads": int,
+    "inline_query_seconds": float,
     "shutdown_timeout": float,
     "dataset_license": str,
     "dataset_citation": str,

@@ -61,7 +61,11 @@ def create_app(
     if store is None:
         store = build(settings).store
     pool = QueryPool(
-        store, size=settings.query_workers, memory_replica_quads=settings.memory_replica_quads, started=workers
+        store,
+        size=settings.query_workers,
+        memory_replica_quads=settings.memory_replica_quads,
+        started=workers,
+        inline_query_seconds=settings.inline_query_seconds,
     )
     # At exit, in granian's worker too: a process started by ``multiprocessing`` skips ``atexit``.
     Finalize(None, pool.close, exitpriority=10)
