@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from functools import lru_cache
 
 from flask import Flask, Response, current_app, g, request
 from werkzeug.wsgi import ClosingIterator
@@ -62,8 +63,13 @@ class AccessLog:
         return ClosingIterator(self.app(environ, recording_start_response), sent)
 
 
+@lru_cache(maxsize=16)
+def _origins(setting: str) -> frozenset[str]:
+    return frozenset(setting.replace(",", " ").split())
+
+
 def _allowed_origin(origins: str) -> str | None:
-    allowed = origins.replace(",", " ").split()
+    allowed = _origins(origins)
     if "*" in allowed:
         return "*"
     origin = request.headers.get("Origin")
