@@ -13,7 +13,7 @@ from rdflib import URIRef
 from dealgraph import OxigraphStore, Settings
 from dealgraph.vocab import USER_GRAPH
 from dealgraph.web import create_app
-from dealgraph.web.workers import BYTES_PER_QUAD, memory_budget
+from dealgraph.web.workers import BYTES_PER_QUAD, Job, QuickJobs, memory_budget
 
 SUBJECT = URIRef("https://w3id.org/dealgraph/id/org/example")
 
@@ -244,3 +244,55 @@ def test_on_disk_the_web_process_answers_nothing_itself_when_only_the_workers_co
             time.sleep(0.2)
     finally:
         app.extensions["dealgraph"].pool.close()
+
+
+def quick_job(n: int, length: int = 0) -> Job:
+    return Job(f"ASK {{ <urn:q:{n}> ?p ?o }}".ljust(length), None, None, "json", None, 100)
+
+
+def test_the_quick_jobs_remembered_hold_a_bounded_amount_of_query_text_the_newest_kept():
+    quick = QuickJobs(0.01)
+    length = QuickJobs.CHARACTERS // 10
+    for n in range(25):
+        quick.record(1, quick_job(n, length), 0.001)
+    assert [n for n in range(25) if quick.proven(1, quick_job(n, length))] == list(range(15, 25))
+    assert not quick.proven(2, quick_job(24, length))  # another version
+
+
+def test_a_quick_answer_from_a_replaced_version_or_a_slow_one_is_not_remembered():
+    quick = QuickJobs(0.01)
+    quick.record(2, quick_job(1), 0.001)
+    quick.record(1, quick_job(2), 0.001)  # a worker still on version 1 answered after the write
+    quick.record(2, quick_job(3), 0.5)
+    assert quick.proven(2, quick_job(1))
+    assert not quick.proven(2, quick_job(2)) and not quick.proven(1, quick_job(2))
+    assert not quick.proven(2, quick_job(3))
+
+
+def test_health_counts_a_worker_in_memory_once_it_has_loaded_its_copy_though_it_answered_nothing_since(tmp_path):
+    # Quads enough that the copy is written after the worker is idle again; room for its copy and the web's.
+    app = on_disk_app(tmp_path, memory_replica_quads=3 * 50_001, extra=50_000, inline=0.01)
+    try:
+        client = app.test_client()
+        health = lambda: json.loads(client.get("/health").data)  # noqa: E731
+        assert health()["quick_queries_in_web_process"] is False
+        assert answer_from(client, "checkpoint", seconds=0) == {f"{SUBJECT}-a"}  # the one query
+        deadline = time.monotonic() + 60
+        while (found := health())["query_workers"]["replicas"] != {"memory": 1}:
+            assert time.monotonic() < deadline, found
+            time.sleep(0.2)
+        while not health()["quick_queries_in_web_process"]:
+            assert time.monotonic() < deadline
+            time.sleep(0.2)
+        assert answer_from(client, "web", seconds=0) == {f"{SUBJECT}-a"}
+    finally:
+        app.extensions["dealgraph"].pool.close()
+
+
+def test_with_the_store_in_memory_the_web_process_answers_quick_queries_unless_turned_off():
+    for seconds, expected in ((0.01, True), (0.0, False)):
+        app = create_app(Settings(query_workers=1, shapes=None, inline_query_seconds=seconds), OxigraphStore())
+        try:
+            assert json.loads(app.test_client().get("/health").data)["quick_queries_in_web_process"] is expected
+        finally:
+            app.extensions["dealgraph"].pool.close()

@@ -11,7 +11,8 @@ bp = Blueprint("health", __name__)
 
 @bp.route("/health")
 def health():
-    """200 with the triple count of each graph, the dataset version and the workers (with what each answers from)."""
+    """200 with the triple count of each graph, the dataset version, the workers (with what each answers
+    from), and whether the web process answers the queries proven quick itself (:mod:`.workers`)."""
     dataset = served()
     counts = dataset.graph_counts()
     response = jsonify(
@@ -20,6 +21,7 @@ def health():
         triples=sum(counts.values()),
         graphs=counts,
         query_workers={"size": dataset.pool.size, "busy": dataset.pool.busy, "replicas": dataset.pool.replicas()},
+        quick_queries_in_web_process=dataset.pool.home_store(dataset.store.version) is not None,
     )
     response.headers["Cache-Control"] = "no-store"
     return response

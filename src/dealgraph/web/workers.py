@@ -2,7 +2,7 @@
 
 Neither pyoxigraph nor rdflib can stop a query once it runs, and a Python thread
 cannot be killed; a process can. So the web process keeps the authoritative store
-and evaluates no query itself:
+and evaluates no query itself that has not shown it ends quickly:
 
 * **Snapshot.** Whenever ``store.version`` has changed, the web process dumps the
   store to N-Quads bytes, once per version. The same bytes feed the
@@ -62,6 +62,7 @@ import tempfile
 import threading
 import time
 from collections import Counter, OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -225,11 +226,12 @@ class _Replica:
         with self._lock:
             return self.store, self.kind
 
-    def load_into_memory(self, version: int, nquads: str) -> None:
+    def load_into_memory(self, version: int, nquads: str, announce: Callable[[tuple], None]) -> None:
         """In a thread: read *nquads* (this version written out) into memory, then answer from it.
 
         Oxigraph parses without holding the GIL, so jobs go on meanwhile; a copy that a
-        newer version overtook while it loaded is dropped.
+        newer version overtook while it loaded is dropped. The switch is announced to the
+        web process (``("memory", version)``), which may have no job for this worker for a while.
         """
         copy = OxigraphStore(allowed_services=self.allowed_services)
         try:
@@ -239,10 +241,13 @@ class _Replica:
             log.warning("query worker %s keeps its checkpoint: %s", os.getpid(), error)
             return
         with self._lock:
-            if self.version == version and self.kind == "checkpoint":
+            switched = self.version == version and self.kind == "checkpoint"
+            if switched:
                 self.store, self.kind = copy, "memory"
         del copy
         release_free_memory()
+        if switched:
+            announce(("memory", version))
 
 
 def serve_jobs(connection: Connection, parent: int, allowed_services: tuple[str, ...] = ()) -> None:
@@ -253,6 +258,12 @@ def serve_jobs(connection: Connection, parent: int, allowed_services: tuple[str,
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     threading.Thread(target=_exit_with_parent, args=(parent,), daemon=True).start()
     replica = _Replica(allowed_services)
+    sending = threading.Lock()  # answers, and the announcement of a copy loaded in a thread
+
+    def send(message) -> None:
+        with sending:
+            connection.send(message)
+
     while True:
         try:
             message = connection.recv()
@@ -263,23 +274,23 @@ def serve_jobs(connection: Connection, parent: int, allowed_services: tuple[str,
             store = OxigraphStore(allowed_services=allowed_services)
             store.load(message[2], "nquads")
             replica.use(version, store, "memory")
-            connection.send(("loaded", version))
+            send(("loaded", version))
         elif kind == "open":
             store = OxigraphStore(Path(message[2]), allowed_services=allowed_services, read_only=True)
             replica.use(version, store, "checkpoint")
-            connection.send(("loaded", version))
+            send(("loaded", version))
         elif kind == "memory":  # no reply: the worker switches when the copy is ready
-            threading.Thread(target=replica.load_into_memory, args=(version, message[2]), daemon=True).start()
+            threading.Thread(target=replica.load_into_memory, args=(version, message[2], send), daemon=True).start()
         elif kind == "connect":
             from ..remote_store import SparqlStore
 
             replica.use(version, SparqlStore(**message[2]), "remote")
-            connection.send(("loaded", version))
+            send(("loaded", version))
         else:
             started = time.perf_counter()
             store, answered_from = replica.current()
             outcome = _run(store, message[1])
-            connection.send(Answer(outcome, time.perf_counter() - started, answered_from))
+            send(Answer(outcome, time.perf_counter() - started, answered_from))
 
 
 # ---------------------------------------------------------------- in the web process
@@ -314,9 +325,8 @@ class _Worker:
         else:
             self.connection.send(("load", snapshot.version, snapshot.nquads))
             replica = "memory"
-        if not self.connection.poll(LOAD_TIMEOUT):
+        if self._receive(LOAD_TIMEOUT) is None:
             raise WorkerLost(f"worker {self.process.pid} did not load the dataset within {LOAD_TIMEOUT:.0f} s")
-        self.connection.recv()
         self.version, self.replica = snapshot.version, replica
 
     def load_into_memory(self, version: int, nquads: Path) -> None:
@@ -326,9 +336,22 @@ class _Worker:
     def run(self, job: Job, seconds: float) -> Answer | None:
         """The worker's answer, or ``None`` when it has none within *seconds*."""
         self.connection.send(("job", job))
-        if not self.connection.poll(max(seconds, 0.0)):
-            return None
-        return self.connection.recv()
+        return self._receive(seconds)
+
+    def _receive(self, seconds: float):
+        """The worker's next reply within *seconds*, or ``None``; a switch to memory announced meanwhile is noted."""
+        deadline = time.monotonic() + seconds
+        while self.connection.poll(max(deadline - time.monotonic(), 0.0)):
+            message = self.connection.recv()
+            if not (isinstance(message, tuple) and message[0] == "memory"):
+                return message
+            if message[1] == self.version:
+                self.replica = "memory"
+        return None
+
+    def note_announcements(self) -> None:
+        """Read what an idle worker announced (it has nothing else to say)."""
+        self._receive(0.0)
 
     def kill(self) -> None:
         """Stop the process for good; safe to call twice, and from two threads at once
@@ -374,18 +397,20 @@ def start_workers(size: int, allowed_services: tuple[str, ...] = ()) -> list[_Wo
 _CALLS_SERVICE = re.compile(r"\bSERVICE\b", re.I)
 
 
-class _QuickJobs:
+class QuickJobs:
     """The jobs a worker answered within *seconds* at the current version of the dataset.
 
-    Forgotten at every new version; the :data:`LIMIT` most recent are kept.
+    Forgotten at every new version. The most recent are kept, up to :data:`CHARACTERS`
+    of query text in all: a client sending many long queries fills no more than that.
     """
 
-    LIMIT = 4096
+    CHARACTERS = 4 << 20
 
     def __init__(self, seconds: float):
         self.seconds = seconds
         self._version: int | None = None
         self._jobs: OrderedDict[Job, None] = OrderedDict()
+        self._characters = 0
         self._lock = threading.Lock()
 
     def record(self, version: int, job: Job, seconds: float) -> None:
@@ -396,13 +421,17 @@ class _QuickJobs:
                 return  # answered from a version already replaced
             if version != self._version:
                 self._jobs.clear()
+                self._characters = 0
                 self._version = version
+            if job in self._jobs:
+                return
             self._jobs[job] = None
-            if len(self._jobs) > self.LIMIT:
-                self._jobs.popitem(last=False)
+            self._characters += len(job.query)
+            while self._characters > self.CHARACTERS:
+                self._characters -= len(self._jobs.popitem(last=False)[0].query)
 
-    def __contains__(self, versioned: tuple[int, Job]) -> bool:
-        version, job = versioned
+    def proven(self, version: int, job: Job) -> bool:
+        """Whether a worker answered *job* quickly at *version*."""
         with self._lock:
             return version == self._version and job in self._jobs
 
@@ -443,10 +472,10 @@ class QueryPool:
         self._checkpoints: dict[int, Path] = {}
         self._closed = False
         self._remote = hasattr(store, "spec")  # a remote store (dealgraph.remote_store): workers query the server
-        self._quick = _QuickJobs(inline_query_seconds)
+        self._quick = QuickJobs(inline_query_seconds)
         #: The store the web process answers quick jobs from: the store itself when it is in
         #: memory; on disk, an in-memory copy of a version (loaded when one more copy fits).
-        self._home: tuple[int, OxigraphStore] | None = None
+        self._home_copy: tuple[int, OxigraphStore] | None = None
         workers = list(started or [])[:size]
         workers += [self._start() for _ in range(size - len(workers))]
         self._workers.update(workers)
@@ -524,8 +553,8 @@ class QueryPool:
     def _load_home_copy(self, version: int, nquads: Path) -> None:
         """The web process's own in-memory copy of *version*, for the quick jobs (after the workers')."""
         with self._lock:
-            if self._home is not None and self._home[0] < version:
-                self._home = None  # let the stale copy go before the new one is read
+            if self._home_copy is not None and self._home_copy[0] < version:
+                self._home_copy = None  # let the stale copy go before the new one is read
         copy = OxigraphStore(allowed_services=self.store.allowed_services)
         try:
             with open(nquads, "rb") as stream:
@@ -534,22 +563,19 @@ class QueryPool:
             log.warning("the web process answers no query itself for now: %s", error)
             return
         with self._lock:
-            if self._home is None or self._home[0] < version:
-                self._home = (version, copy)
+            if self._home_copy is None or self._home_copy[0] < version:
+                self._home_copy = (version, copy)
         del copy
         release_free_memory()
 
-    def _home_store(self, job: Job) -> OxigraphStore | None:
-        """The store the web process may answer *job* from itself, if a worker proved it quick."""
+    def home_store(self, version: int) -> OxigraphStore | None:
+        """The in-memory store the web process answers quick jobs from at *version*, if it has one."""
         if self._quick.seconds <= 0 or self._remote:
-            return None
-        version = self.store.version
-        if (version, job) not in self._quick:
             return None
         if self.store.path is None:
             return self.store
-        home = self._home
-        return home[1] if home is not None and home[0] == version else None
+        copy = self._home_copy
+        return copy[1] if copy is not None and copy[0] == version else None
 
     def _prefer_memory(self, worker: _Worker, snapshot: Snapshot) -> None:
         """Have *worker* load the current version into memory once it is written out, if a place is left.
@@ -579,15 +605,19 @@ class QueryPool:
 
     def _hand_out_memory_copy(self) -> None:
         """Once a version is written out, the idle workers take its places (a busy one, at its next query)."""
+        self._each_idle(self._give_memory_copy)
+
+    def _each_idle(self, action: Callable[[_Worker], None]) -> None:
+        """Do *action* to each idle worker, out of the queue meanwhile so that no request takes it."""
         idle = []
         while True:
             try:
                 idle.append(self._idle.get_nowait())
             except queue.Empty:
                 break
-        for entry in idle:
-            self._give_memory_copy(entry[2])
-            self._idle.put(entry)
+        for _, _, worker in idle:
+            action(worker)
+            self._make_idle(worker)
 
     @property
     def busy(self) -> int:
@@ -595,6 +625,7 @@ class QueryPool:
 
     def replicas(self) -> dict[str, int]:
         """How many workers answer from each kind of replica (``memory``, ``checkpoint``, ``remote``)."""
+        self._each_idle(_Worker.note_announcements)
         with self._lock:
             return dict(Counter(w.replica for w in self._workers if w.replica is not None))
 
@@ -604,8 +635,9 @@ class QueryPool:
         Raises QueryTimeout (the worker was killed), PoolBusy (no worker came free
         in time) or WorkerLost (the worker died).
         """
-        home = self._home_store(job)
-        if home is not None:
+        version = self.store.version
+        home = self.home_store(version)
+        if home is not None and self._quick.proven(version, job):
             started = time.perf_counter()
             return Answer(_run(home, job), time.perf_counter() - started, "web")
         try:
@@ -672,4 +704,4 @@ class QueryPool:
             worker.kill()
         for path in self._checkpoints.values():
             shutil.rmtree(path.parent, ignore_errors=True)
-        self._home = None
+        self._home_copy = None
