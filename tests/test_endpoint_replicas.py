@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import multiprocessing
 import os
 import threading
 import time
@@ -296,3 +297,14 @@ def test_with_the_store_in_memory_the_web_process_answers_quick_queries_unless_t
             assert json.loads(app.test_client().get("/health").data)["quick_queries_in_web_process"] is expected
         finally:
             app.extensions["dealgraph"].pool.close()
+
+
+def test_health_answers_while_an_idle_worker_lies_dead(app):
+    client = app.test_client()
+    for process in multiprocessing.active_children():
+        if process.name == "dealgraph-query-worker":
+            process.kill()
+            process.join(5)
+    response = client.get("/health")
+    assert response.status_code == 200
+    assert json.loads(response.data)["graphs"][str(USER_GRAPH)] == 1

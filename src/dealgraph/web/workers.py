@@ -310,7 +310,7 @@ class _Worker:
         #: The version whose in-memory copy this worker was told to load (on-disk stores).
         self.memory_version: int | None = None
         #: What it answers from: the replica it loaded, then the one its last answer came from
-        #: (a copy it loads into memory in the background counts once it has answered from it).
+        #: (a copy it loads into memory in the background counts once the switch is announced).
         self.replica: str | None = None
         self._kill_lock = threading.Lock()
         self._killed = False
@@ -350,8 +350,14 @@ class _Worker:
         return None
 
     def note_announcements(self) -> None:
-        """Read what an idle worker announced (it has nothing else to say)."""
-        self._receive(0.0)
+        """Read what an idle worker announced (it has nothing else to say).
+
+        A worker that died meanwhile is found out by the next query sent to it.
+        """
+        try:
+            self._receive(0.0)
+        except (EOFError, OSError):
+            pass
 
     def kill(self) -> None:
         """Stop the process for good; safe to call twice, and from two threads at once
