@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 from rdflib import URIRef
@@ -70,8 +71,10 @@ def answer_from(client, wanted: str, seconds: float = 60.0) -> set[str]:
         time.sleep(0.2)
 
 
+@contextmanager
 def on_disk_app(folder, memory_replica_quads: int | None, extra: int = 0, workers: int = 1, inline: float = 0.0):
-    """An app over an on-disk store of ``1 + extra`` quads (only one of them about SUBJECT).
+    """An app over an on-disk store of ``1 + extra`` quads (only one of them about SUBJECT), its workers
+    stopped at the end.
 
     *inline*: ``Settings.inline_query_seconds``, off by default so that the workers answer every query.
     """
@@ -86,12 +89,15 @@ def on_disk_app(folder, memory_replica_quads: int | None, extra: int = 0, worker
         memory_replica_quads=memory_replica_quads,
         inline_query_seconds=inline,
     )
-    return create_app(settings, store)
+    app = create_app(settings, store)
+    try:
+        yield app
+    finally:
+        app.extensions["dealgraph"].pool.close()
 
 
 def test_an_on_disk_store_is_answered_from_its_checkpoint_then_from_memory_with_the_same_rows(tmp_path):
-    app = on_disk_app(tmp_path, memory_replica_quads=1000)
-    try:
+    with on_disk_app(tmp_path, memory_replica_quads=1000) as app:
         client = app.test_client()
         assert answer_from(client, "checkpoint") == {f"{SUBJECT}-a"}
         assert answer_from(client, "memory") == {f"{SUBJECT}-a"}
@@ -100,30 +106,22 @@ def test_an_on_disk_store_is_answered_from_its_checkpoint_then_from_memory_with_
         store.update(f"INSERT DATA {{ GRAPH <{USER_GRAPH}> {{ <{SUBJECT}> <urn:p> <{SUBJECT}-b> }} }}")
         assert answer_from(client, "checkpoint") == {f"{SUBJECT}-a", f"{SUBJECT}-b"}
         assert answer_from(client, "memory") == {f"{SUBJECT}-a", f"{SUBJECT}-b"}
-    finally:
-        app.extensions["dealgraph"].pool.close()
 
 
 def test_a_dataset_over_the_memory_budget_stays_on_the_checkpoint(tmp_path):
-    app = on_disk_app(tmp_path, memory_replica_quads=10, extra=10)
-    try:
+    with on_disk_app(tmp_path, memory_replica_quads=10, extra=10) as app:
         client = app.test_client()
         for _ in range(10):
             assert answer_from(client, "checkpoint", seconds=1) == {f"{SUBJECT}-a"}
             time.sleep(0.2)
-    finally:
-        app.extensions["dealgraph"].pool.close()
 
 
 def test_by_default_the_replicas_hold_at_most_a_gibibyte_or_a_quarter_of_the_machine(tmp_path):
     quarter = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") // 4
     assert memory_budget() * BYTES_PER_QUAD <= min(quarter, 1 << 30)
-    app = on_disk_app(tmp_path, memory_replica_quads=None)
-    try:
+    with on_disk_app(tmp_path, memory_replica_quads=None) as app:
         assert app.extensions["dealgraph"].pool.memory_replica_quads == memory_budget() > 1_000_000
         assert answer_from(app.test_client(), "memory") == {f"{SUBJECT}-a"}
-    finally:
-        app.extensions["dealgraph"].pool.close()
 
 
 #: About a second of work for Oxigraph: long enough for two of them to overlap.
@@ -153,8 +151,7 @@ def replicas_of_two_at_once(client) -> list[str]:
 
 
 def test_a_budget_for_one_copy_puts_one_worker_in_memory_and_gives_it_the_queries_first(tmp_path):
-    app = on_disk_app(tmp_path, memory_replica_quads=1, workers=2)
-    try:
+    with on_disk_app(tmp_path, memory_replica_quads=1, workers=2) as app:
         client = app.test_client()
         assert answer_from(client, "memory") == {f"{SUBJECT}-a"}
         time.sleep(1.0)  # time enough for a second worker to load the one quad, were it told to
@@ -163,20 +160,15 @@ def test_a_budget_for_one_copy_puts_one_worker_in_memory_and_gives_it_the_querie
         assert replicas_of_two_at_once(client) == ["checkpoint", "memory"]
         workers = json.loads(client.get("/health").data)["query_workers"]
         assert workers == {"size": 2, "busy": 0, "replicas": {"memory": 1, "checkpoint": 1}}
-    finally:
-        app.extensions["dealgraph"].pool.close()
 
 
 def test_once_the_copy_is_written_an_idle_worker_loads_it_without_waiting_for_a_query(tmp_path):
     # Enough quads that a worker told at its next query would answer that one from the checkpoint.
-    app = on_disk_app(tmp_path, memory_replica_quads=2 * 50_001, extra=50_000, workers=2)
-    try:
+    with on_disk_app(tmp_path, memory_replica_quads=2 * 50_001, extra=50_000, workers=2) as app:
         client = app.test_client()
         assert answer_from(client, "checkpoint") == {f"{SUBJECT}-a"}  # the first query has the copy written
         time.sleep(2.0)  # written, and loaded by both workers, neither of which has run a query since
         assert replicas_of_two_at_once(client) == ["memory", "memory"]
-    finally:
-        app.extensions["dealgraph"].pool.close()
 
 
 # ---------------------------------------------------------------- quick queries answered by the web process
@@ -225,26 +217,21 @@ def test_a_query_is_answered_in_the_web_process_only_as_the_same_job(app):
 
 
 def test_on_disk_the_web_process_answers_from_its_own_copy_when_one_more_fits_the_budget(tmp_path):
-    app = on_disk_app(tmp_path, memory_replica_quads=4, inline=0.01)  # two quads: the worker's copy and the web's
-    try:
+    # After the write, two quads: room for the worker's copy and the web process's.
+    with on_disk_app(tmp_path, memory_replica_quads=4, inline=0.01) as app:
         assert answer_from(app.test_client(), "web") == {f"{SUBJECT}-a"}
         store = app.extensions["dealgraph"].store
         store.update(f"INSERT DATA {{ GRAPH <{USER_GRAPH}> {{ <{SUBJECT}> <urn:p> <{SUBJECT}-b> }} }}")
         assert answer_from(app.test_client(), "web") == {f"{SUBJECT}-a", f"{SUBJECT}-b"}
-    finally:
-        app.extensions["dealgraph"].pool.close()
 
 
 def test_on_disk_the_web_process_answers_nothing_itself_when_only_the_workers_copies_fit(tmp_path):
-    app = on_disk_app(tmp_path, memory_replica_quads=1, inline=0.01)
-    try:
+    with on_disk_app(tmp_path, memory_replica_quads=1, inline=0.01) as app:
         client = app.test_client()
         assert answer_from(client, "memory") == {f"{SUBJECT}-a"}
         for _ in range(10):
             assert answer_from(client, "memory", seconds=0) == {f"{SUBJECT}-a"}
             time.sleep(0.2)
-    finally:
-        app.extensions["dealgraph"].pool.close()
 
 
 def quick_job(n: int, length: int = 0) -> Job:
@@ -272,8 +259,7 @@ def test_a_quick_answer_from_a_replaced_version_or_a_slow_one_is_not_remembered(
 
 def test_health_counts_a_worker_in_memory_once_it_has_loaded_its_copy_though_it_answered_nothing_since(tmp_path):
     # Quads enough that the copy is written after the worker is idle again; room for its copy and the web's.
-    app = on_disk_app(tmp_path, memory_replica_quads=3 * 50_001, extra=50_000, inline=0.01)
-    try:
+    with on_disk_app(tmp_path, memory_replica_quads=3 * 50_001, extra=50_000, inline=0.01) as app:
         client = app.test_client()
         health = lambda: json.loads(client.get("/health").data)  # noqa: E731
         assert health()["quick_queries_in_web_process"] is False
@@ -286,8 +272,6 @@ def test_health_counts_a_worker_in_memory_once_it_has_loaded_its_copy_though_it_
             assert time.monotonic() < deadline
             time.sleep(0.2)
         assert answer_from(client, "web", seconds=0) == {f"{SUBJECT}-a"}
-    finally:
-        app.extensions["dealgraph"].pool.close()
 
 
 def test_with_the_store_in_memory_the_web_process_answers_quick_queries_unless_turned_off():
