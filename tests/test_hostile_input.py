@@ -14,6 +14,8 @@ import pytest
 import requests
 from conftest import RunningServer, start_dealgraph, write_small_dataset
 
+from dealgraph import Settings
+
 TOKEN = "hostile-token"
 AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
@@ -211,3 +213,17 @@ def test_outbound_calls_to_a_listener_nobody_allowed_make_no_connection(open_ser
     readable, _, _ = select.select([listener], [], [], 1.0)
     assert not readable, "the server connected to a listener nobody allowed"
     assert healthy(open_server)
+
+
+def test_idle_keep_alive_connections_lock_no_other_client_out(open_server):
+    """Twice as many idle keep-alive connections as the server has threads: a new client is still answered."""
+    host, port = urlsplit(open_server.url).hostname, urlsplit(open_server.url).port
+    idle = [http.client.HTTPConnection(host, port, timeout=10) for _ in range(2 * Settings().threads)]
+    try:
+        for connection in idle:
+            connection.request("GET", "/health")
+            assert connection.getresponse().read()  # answered; the connection stays open, idle
+        assert requests.get(f"{open_server.url}/health", timeout=5).json()["status"] == "ok"
+    finally:
+        for connection in idle:
+            connection.close()

@@ -147,8 +147,9 @@ def run(settings: Settings) -> None:
         port=settings.port,
         interface=Interfaces.WSGI,
         workers=1,
+        # granian's backpressure counts connections, not requests: at its default (the backlog,
+        # 1024) idle keep-alive clients cannot lock others out; requests wait for a thread.
         blocking_threads=settings.threads,
-        backpressure=settings.threads,
         workers_kill_timeout=math.ceil(settings.shutdown_timeout),
         log_level=LogLevels.warning,
         log_dictconfig=_GRANIAN_LOGGING,
