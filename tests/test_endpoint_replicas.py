@@ -15,7 +15,8 @@ from rdflib import URIRef
 from dealgraph import OxigraphStore, Settings
 from dealgraph.vocab import USER_GRAPH
 from dealgraph.web import create_app
-from dealgraph.web.workers import BYTES_PER_QUAD, Job, QuickJobs, memory_budget
+from dealgraph.web.results import Serialized
+from dealgraph.web.workers import BYTES_PER_QUAD, AnswerCache, Job, memory_budget
 
 SUBJECT = URIRef("https://w3id.org/dealgraph/id/org/example")
 
@@ -24,7 +25,7 @@ SUBJECT = URIRef("https://w3id.org/dealgraph/id/org/example")
 def app():
     store = OxigraphStore()
     store.add_quads([(SUBJECT, URIRef("https://w3id.org/dealgraph/ontology#owns"), URIRef(f"{SUBJECT}-a"), USER_GRAPH)])
-    app = create_app(Settings(query_workers=1, shapes=None), store)
+    app = create_app(Settings(query_workers=1, shapes=None, answer_cache_bytes=0), store)
     yield app
     app.extensions["dealgraph"].pool.close()
 
@@ -72,11 +73,11 @@ def answer_from(client, wanted: str, seconds: float = 60.0) -> set[str]:
 
 
 @contextmanager
-def on_disk_app(folder, memory_replica_quads: int | None, extra: int = 0, workers: int = 1, inline: float = 0.0):
+def on_disk_app(folder, memory_replica_quads: int | None, extra: int = 0, workers: int = 1, cache: int = 0):
     """An app over an on-disk store of ``1 + extra`` quads (only one of them about SUBJECT), its workers
     stopped at the end.
 
-    *inline*: ``Settings.inline_query_seconds``, off by default so that the workers answer every query.
+    *cache*: ``Settings.answer_cache_bytes``, none by default so that the workers answer every query.
     """
     store = OxigraphStore(folder / "store")
     owns = URIRef("https://w3id.org/dealgraph/ontology#owns")
@@ -87,7 +88,7 @@ def on_disk_app(folder, memory_replica_quads: int | None, extra: int = 0, worker
         shapes=None,
         store=folder / "store",
         memory_replica_quads=memory_replica_quads,
-        inline_query_seconds=inline,
+        answer_cache_bytes=cache,
     )
     app = create_app(settings, store)
     try:
@@ -171,18 +172,28 @@ def test_once_the_copy_is_written_an_idle_worker_loads_it_without_waiting_for_a_
         assert replicas_of_two_at_once(client) == ["memory", "memory"]
 
 
-# ---------------------------------------------------------------- quick queries answered by the web process
+# ---------------------------------------------------------------- the answer cache
 
 
-def test_a_query_a_worker_answered_quickly_is_then_answered_by_the_web_process_until_the_data_changes(app):
-    client = app.test_client()
+@pytest.fixture
+def cached():
+    """Like ``app``, with the answer cache on (as by default)."""
+    store = OxigraphStore()
+    store.add_quads([(SUBJECT, URIRef("https://w3id.org/dealgraph/ontology#owns"), URIRef(f"{SUBJECT}-a"), USER_GRAPH)])
+    app = create_app(Settings(query_workers=1, shapes=None), store)
+    yield app
+    app.extensions["dealgraph"].pool.close()
+
+
+def test_a_query_answered_once_is_answered_again_from_the_cache_until_the_data_changes(cached):
+    client = cached.test_client()
     assert answer_from(client, "memory", seconds=0) == {f"{SUBJECT}-a"}  # the first time: a worker
-    assert answer_from(client, "web", seconds=0) == {f"{SUBJECT}-a"}
-    assert answer_from(client, "web", seconds=0) == {f"{SUBJECT}-a"}
-    store = app.extensions["dealgraph"].store
+    assert answer_from(client, "cache", seconds=0) == {f"{SUBJECT}-a"}
+    assert answer_from(client, "cache", seconds=0) == {f"{SUBJECT}-a"}
+    store = cached.extensions["dealgraph"].store
     store.update(f"INSERT DATA {{ GRAPH <{USER_GRAPH}> {{ <{SUBJECT}> <urn:p> <{SUBJECT}-b> }} }}")
     assert answer_from(client, "memory", seconds=0) == {f"{SUBJECT}-a", f"{SUBJECT}-b"}  # a new version: a worker
-    assert answer_from(client, "web", seconds=0) == {f"{SUBJECT}-a", f"{SUBJECT}-b"}
+    assert answer_from(client, "cache", seconds=0) == {f"{SUBJECT}-a", f"{SUBJECT}-b"}
 
 
 def replica_and_body(client, query: str, accept: str = "text/csv") -> tuple[str, int, bytes]:
@@ -190,97 +201,116 @@ def replica_and_body(client, query: str, accept: str = "text/csv") -> tuple[str,
     return replica_of(response), response.status_code, response.data
 
 
-def test_a_query_slower_than_the_limit_is_always_answered_by_a_worker(app):
-    client = app.test_client()
-    for _ in range(2):  # about a second each, past the default 0.01 s: its deadline must stay enforceable
-        assert replica_and_body(client, SLOW) == ("memory", 200, b"n\r\n4096000\r\n")
+def test_a_slow_query_is_evaluated_once_and_then_answered_at_once(cached):
+    client = cached.test_client()
+    started = time.monotonic()
+    assert replica_and_body(client, SLOW) == ("memory", 200, b"n\r\n4096000\r\n")  # about a second
+    evaluated = time.monotonic() - started
+    started = time.monotonic()
+    assert replica_and_body(client, SLOW) == ("cache", 200, b"n\r\n4096000\r\n")
+    assert time.monotonic() - started < evaluated / 10
 
 
-def test_a_query_calling_a_service_is_always_answered_by_a_worker(app):
-    query = "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }"
-    client = app.test_client()
+@pytest.mark.parametrize(
+    "query",
+    [
+        "SELECT * WHERE { SERVICE <http://127.0.0.1:9/sparql> { ?s ?p ?o } }",
+        "SELECT (NOW() AS ?now) WHERE {}",
+        "SELECT (rand() AS ?chance) WHERE {}",
+        "SELECT (STRUUID () AS ?id) WHERE {}",
+    ],
+)
+def test_a_query_whose_answer_depends_on_more_than_the_data_is_evaluated_every_time(cached, query):
+    client = cached.test_client()
     for _ in range(2):
-        replica, status, body = replica_and_body(client, query, "application/sparql-results+json")
-        assert (replica, status) == ("memory", 403)
-        assert "http://127.0.0.1:9/sparql" in json.loads(body)["error"]["detail"]
+        replica, status, _ = replica_and_body(client, query, "application/sparql-results+json")
+        assert replica == "memory"
+        assert status == (403 if "SERVICE" in query else 200)
 
 
-def test_a_query_is_answered_in_the_web_process_only_as_the_same_job(app):
+def test_a_failed_query_is_not_kept(cached):
+    client = cached.test_client()
+    for _ in range(2):
+        replica, status, body = replica_and_body(client, "SELECT * WHERE { ?s ?p }", "application/sparql-results+json")
+        assert (replica, status) == ("memory", 400)
+        assert json.loads(body)["error"]["line"] == 1
+
+
+def test_the_cache_gives_an_answer_only_to_the_same_job(cached):
     """The job is the query with its dataset and format: another format goes to a worker first."""
-    client = app.test_client()
+    client = cached.test_client()
     query = f"SELECT ?o WHERE {{ <{SUBJECT}> ?p ?o }}"
     assert replica_and_body(client, query) == ("memory", 200, f"o\r\n{SUBJECT}-a\r\n".encode())
-    assert replica_and_body(client, query) == ("web", 200, f"o\r\n{SUBJECT}-a\r\n".encode())
+    assert replica_and_body(client, query) == ("cache", 200, f"o\r\n{SUBJECT}-a\r\n".encode())
     replica, status, body = replica_and_body(client, query, "application/sparql-results+json")
     assert (replica, status) == ("memory", 200)
     assert json.loads(body)["results"]["bindings"] == [{"o": {"type": "uri", "value": f"{SUBJECT}-a"}}]
+    response = client.get("/sparql", query_string={"query": query, "named-graph-uri": str(USER_GRAPH)})
+    assert (replica_of(response), response.status_code) == ("memory", 200)
 
 
-def test_on_disk_the_web_process_answers_from_its_own_copy_when_one_more_fits_the_budget(tmp_path):
-    # After the write, two quads: room for the worker's copy and the web process's.
-    with on_disk_app(tmp_path, memory_replica_quads=4, inline=0.01) as app:
-        assert answer_from(app.test_client(), "web") == {f"{SUBJECT}-a"}
+def test_on_disk_the_cache_answers_though_no_copy_of_the_dataset_fits_in_memory(tmp_path):
+    with on_disk_app(tmp_path, memory_replica_quads=0, cache=1 << 20) as app:
+        client = app.test_client()
+        assert answer_from(client, "checkpoint", seconds=0) == {f"{SUBJECT}-a"}
+        assert answer_from(client, "cache", seconds=0) == {f"{SUBJECT}-a"}
         store = app.extensions["dealgraph"].store
         store.update(f"INSERT DATA {{ GRAPH <{USER_GRAPH}> {{ <{SUBJECT}> <urn:p> <{SUBJECT}-b> }} }}")
-        assert answer_from(app.test_client(), "web") == {f"{SUBJECT}-a", f"{SUBJECT}-b"}
+        assert answer_from(client, "checkpoint", seconds=0) == {f"{SUBJECT}-a", f"{SUBJECT}-b"}
+        assert answer_from(client, "cache", seconds=0) == {f"{SUBJECT}-a", f"{SUBJECT}-b"}
 
 
-def test_on_disk_the_web_process_answers_nothing_itself_when_only_the_workers_copies_fit(tmp_path):
-    with on_disk_app(tmp_path, memory_replica_quads=1, inline=0.01) as app:
-        client = app.test_client()
-        assert answer_from(client, "memory") == {f"{SUBJECT}-a"}
-        for _ in range(10):
-            assert answer_from(client, "memory", seconds=0) == {f"{SUBJECT}-a"}
-            time.sleep(0.2)
-
-
-def quick_job(n: int, length: int = 0) -> Job:
+def job(n: int, length: int = 0) -> Job:
     return Job(f"ASK {{ <urn:q:{n}> ?p ?o }}".ljust(length), None, None, "json", None, 100)
 
 
-def test_the_quick_jobs_remembered_hold_a_bounded_amount_of_query_text_the_newest_kept():
-    quick = QuickJobs(0.01)
-    length = QuickJobs.CHARACTERS // 10
-    for n in range(25):
-        quick.record(1, quick_job(n, length), 0.001)
-    assert [n for n in range(25) if quick.proven(1, quick_job(n, length))] == list(range(15, 25))
-    assert not quick.proven(2, quick_job(24, length))  # another version
+def answer(n: int, size: int = 0) -> Serialized:
+    return Serialized("ask", "json", str(n).encode().ljust(size), 1)
 
 
-def test_a_quick_answer_from_a_replaced_version_or_a_slow_one_is_not_remembered():
-    quick = QuickJobs(0.01)
-    quick.record(2, quick_job(1), 0.001)
-    quick.record(1, quick_job(2), 0.001)  # a worker still on version 1 answered after the write
-    quick.record(2, quick_job(3), 0.5)
-    assert quick.proven(2, quick_job(1))
-    assert not quick.proven(2, quick_job(2)) and not quick.proven(1, quick_job(2))
-    assert not quick.proven(2, quick_job(3))
+def test_the_cache_holds_a_bounded_number_of_bytes_the_least_recently_used_given_up():
+    cache = AnswerCache(80_000)
+    for n in range(12):
+        cache.put(1, job(n), answer(n, 9_900))  # with its query, about 10 kB
+        if n >= 2:
+            assert cache.get(1, job(2)) == answer(2, 9_900)  # used again and again: kept
+    assert [n for n in range(12) if cache.get(1, job(n)) is not None] == [2, *range(5, 12)]  # 8 fit
+    assert cache.usage()["bytes"] <= 80_000 and cache.usage()["answers"] == 8
+    cache.put(1, job(99), answer(99, 10_001))  # over an eighth of the whole
+    assert cache.get(1, job(99)) is None
+
+
+def test_an_answer_from_a_replaced_version_is_not_kept_and_a_new_version_forgets_the_old():
+    cache = AnswerCache(1 << 20)
+    cache.put(1, job(1), answer(1))
+    assert cache.get(1, job(1)) == answer(1)
+    assert cache.get(2, job(1)) is None  # the data changed
+    cache.put(1, job(2), answer(2))  # a worker still on version 1 answered after the write
+    assert cache.get(2, job(2)) is None and cache.get(1, job(2)) is None
+    assert cache.usage() == {"answers": 0, "bytes": 0, "max_bytes": 1 << 20}
 
 
 def test_health_counts_a_worker_in_memory_once_it_has_loaded_its_copy_though_it_answered_nothing_since(tmp_path):
-    # Quads enough that the copy is written after the worker is idle again; room for its copy and the web's.
-    with on_disk_app(tmp_path, memory_replica_quads=3 * 50_001, extra=50_000, inline=0.01) as app:
+    # Quads enough that the copy is written after the worker is idle again.
+    with on_disk_app(tmp_path, memory_replica_quads=2 * 50_001, extra=50_000, cache=1 << 20) as app:
         client = app.test_client()
-        health = lambda: json.loads(client.get("/health").data)  # noqa: E731
-        assert health()["quick_queries_in_web_process"] is False
-        assert answer_from(client, "checkpoint", seconds=0) == {f"{SUBJECT}-a"}  # the one query
+        assert answer_from(client, "checkpoint", seconds=0) == {f"{SUBJECT}-a"}  # the one query a worker runs
         deadline = time.monotonic() + 60
-        while (found := health())["query_workers"]["replicas"] != {"memory": 1}:
+        while (found := json.loads(client.get("/health").data))["query_workers"]["replicas"] != {"memory": 1}:
             assert time.monotonic() < deadline, found
+            assert answer_from(client, "cache", seconds=0) == {f"{SUBJECT}-a"}
             time.sleep(0.2)
-        while not health()["quick_queries_in_web_process"]:
-            assert time.monotonic() < deadline
-            time.sleep(0.2)
-        assert answer_from(client, "web", seconds=0) == {f"{SUBJECT}-a"}
+        assert found["answer_cache"]["answers"] == 1
 
 
-def test_with_the_store_in_memory_the_web_process_answers_quick_queries_unless_turned_off():
-    for seconds, expected in ((0.01, True), (0.0, False)):
-        app = create_app(Settings(query_workers=1, shapes=None, inline_query_seconds=seconds), OxigraphStore())
-        try:
-            assert json.loads(app.test_client().get("/health").data)["quick_queries_in_web_process"] is expected
-        finally:
-            app.extensions["dealgraph"].pool.close()
+def test_the_cache_can_be_turned_off():
+    app = create_app(Settings(query_workers=1, shapes=None, answer_cache_bytes=0), OxigraphStore())
+    try:
+        client = app.test_client()
+        assert [replica_and_body(client, "ASK {}")[0] for _ in range(3)] == ["memory"] * 3
+        assert json.loads(client.get("/health").data)["answer_cache"] == {"answers": 0, "bytes": 0, "max_bytes": 0}
+    finally:
+        app.extensions["dealgraph"].pool.close()
 
 
 def test_health_answers_while_an_idle_worker_lies_dead(app):

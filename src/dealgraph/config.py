@@ -99,12 +99,10 @@ class Settings:
     #: worker takes about 500 bytes a quad), the others read the on-disk checkpoint. 0:
     #: never. ``None``: what fits in 1 GiB, or in a quarter of the machine's memory if less.
     memory_replica_quads: int | None = None
-    #: A query a worker answered within this many seconds is answered by the web process
-    #: itself the next times it is asked, until the data changes (from the in-memory store,
-    #: or from an in-memory copy when one more fits in ``memory_replica_quads``): the same
-    #: query on the same data costs the same, so it cannot run away, and the hop to a
-    #: worker and back is saved. 0: every query goes to a worker.
-    inline_query_seconds: float = 0.01
+    #: The bytes of answers the web process keeps to give again to the same query (with
+    #: the same dataset and format) until the data changes, sparing a worker and an
+    #: evaluation; the least recently used are given up first. 0: every query goes to a worker.
+    answer_cache_bytes: int = 64 << 20
     #: Seconds ``serve`` waits for requests in flight after SIGTERM/SIGINT.
     shutdown_timeout: float = 10.0
     #: The licence stated for a graph that states none itself (service description).
@@ -156,7 +154,7 @@ _ENV_PARSERS = {
     "threads": int,
     "query_workers": int,
     "memory_replica_quads": int,
-    "inline_query_seconds": float,
+    "answer_cache_bytes": int,
     "shutdown_timeout": float,
     "dataset_license": str,
     "dataset_citation": str,

@@ -65,7 +65,7 @@ def create_app(
         size=settings.query_workers,
         memory_replica_quads=settings.memory_replica_quads,
         started=workers,
-        inline_query_seconds=settings.inline_query_seconds,
+        answer_cache_bytes=settings.answer_cache_bytes,
     )
     # At exit, in granian's worker too: a process started by ``multiprocessing`` skips ``atexit``.
     Finalize(None, pool.close, exitpriority=10)

@@ -12,7 +12,7 @@ bp = Blueprint("health", __name__)
 @bp.route("/health")
 def health():
     """200 with the triple count of each graph, the dataset version, the workers (with what each answers
-    from), and whether the web process answers the queries proven quick itself (:mod:`.workers`)."""
+    from), and the answers kept to give again (:mod:`.workers`)."""
     dataset = served()
     counts = dataset.graph_counts()
     response = jsonify(
@@ -21,7 +21,7 @@ def health():
         triples=sum(counts.values()),
         graphs=counts,
         query_workers={"size": dataset.pool.size, "busy": dataset.pool.busy, "replicas": dataset.pool.replicas()},
-        quick_queries_in_web_process=dataset.pool.home_store(dataset.store.version) is not None,
+        answer_cache=dataset.pool.answers.usage(),
     )
     response.headers["Cache-Control"] = "no-store"
     return response

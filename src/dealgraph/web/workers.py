@@ -36,15 +36,15 @@ and evaluates no query itself that has not shown it ends quickly:
   switch. The others stay on the checkpoint, and an idle worker answering from memory
   is given the next query first. Every answer says which replica gave it
   (``Answer.replica``).
-* **Quick queries stay home.** The same query on the same data costs the same, so a
-  job a worker answered within ``Settings.inline_query_seconds`` cannot run away when
-  it is asked again at that version: the web process answers it itself (replica
-  ``web``), from the store when it is in memory, or, on disk, from an in-memory copy
-  of its own when one more copy fits in the budget. That saves the hop to a worker and
-  back, 0.3–0.7 ms of a 2–3 ms request (measured on the seed). Oxigraph evaluates
-  without holding the GIL, so the web process's other threads go on meanwhile. A
-  query that calls ``SERVICE`` always goes to a worker: a remote endpoint's time is
-  not ours to predict.
+* **Answer cache.** The same query on the same data has the same answer. So the web
+  process keeps the bytes of each answer a worker sent, and gives them again to the
+  same job (query, dataset, format) until the data changes (replica ``cache``),
+  up to ``Settings.answer_cache_bytes`` in all, the least recently used given up
+  first. A repeated query then costs neither a worker nor an evaluation: on the seed,
+  a request answered from the cache takes a third of the web process's time of one
+  answered by a worker. What depends on more than the data is never kept: a query
+  calling ``SERVICE`` (a remote endpoint's answer), ``NOW()``, ``RAND()``, ``UUID()``
+  or ``STRUUID()``; nor is anything over a remote store, which other clients write.
 """
 
 from __future__ import annotations
@@ -400,46 +400,68 @@ def start_workers(size: int, allowed_services: tuple[str, ...] = ()) -> list[_Wo
     return [_Worker(context, allowed_services) for _ in range(size)]
 
 
-_CALLS_SERVICE = re.compile(r"\bSERVICE\b", re.I)
+#: What makes an answer depend on more than the data: a remote endpoint, the clock, chance.
+_NOT_REPEATABLE = re.compile(r"\bSERVICE\b|\b(?:NOW|RAND|UUID|STRUUID)\s*\(", re.I)
 
 
-class QuickJobs:
-    """The jobs a worker answered within *seconds* at the current version of the dataset.
+class AnswerCache:
+    """The answers workers gave at the current version of the dataset, to give again until it changes.
 
-    Forgotten at every new version. The most recent are kept, up to :data:`CHARACTERS`
-    of query text in all: a client sending many long queries fills no more than that.
+    Bounded to *max_bytes* of answers and query text, the least recently used given up
+    first; an answer larger than an eighth of that is not kept, so that one cannot
+    push out all the others. Forgotten at every new version.
     """
 
-    CHARACTERS = 4 << 20
-
-    def __init__(self, seconds: float):
-        self.seconds = seconds
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
         self._version: int | None = None
-        self._jobs: OrderedDict[Job, None] = OrderedDict()
-        self._characters = 0
+        self._answers: OrderedDict[Job, Serialized] = OrderedDict()
+        self._bytes = 0
         self._lock = threading.Lock()
 
-    def record(self, version: int, job: Job, seconds: float) -> None:
-        if seconds > self.seconds or _CALLS_SERVICE.search(job.query):
+    @staticmethod
+    def _size(job: Job, answer: Serialized) -> int:
+        return len(job.query) + len(answer.body)
+
+    def _at(self, version: int) -> bool:
+        """Move on to *version* if it is newer (forgetting every answer); False if it is older."""
+        if self._version is not None and version < self._version:
+            return False
+        if version != self._version:
+            self._answers.clear()
+            self._bytes = 0
+            self._version = version
+        return True
+
+    def put(self, version: int, job: Job, answer: object) -> None:
+        """Keep *answer*, a worker's to *job* at *version*, if it is one to give again."""
+        if not isinstance(answer, Serialized) or _NOT_REPEATABLE.search(job.query):
+            return
+        size = self._size(job, answer)
+        if size > self.max_bytes // 8:
             return
         with self._lock:
-            if self._version is not None and version < self._version:
-                return  # answered from a version already replaced
-            if version != self._version:
-                self._jobs.clear()
-                self._characters = 0
-                self._version = version
-            if job in self._jobs:
-                return
-            self._jobs[job] = None
-            self._characters += len(job.query)
-            while self._characters > self.CHARACTERS:
-                self._characters -= len(self._jobs.popitem(last=False)[0].query)
+            if not self._at(version) or job in self._answers:
+                return  # answered from a version already replaced, or kept already
+            self._answers[job] = answer
+            self._bytes += size
+            while self._bytes > self.max_bytes:
+                self._bytes -= self._size(*self._answers.popitem(last=False))
 
-    def proven(self, version: int, job: Job) -> bool:
-        """Whether a worker answered *job* quickly at *version*."""
+    def get(self, version: int, job: Job) -> Serialized | None:
+        """The answer kept for *job* at *version*, if any."""
         with self._lock:
-            return version == self._version and job in self._jobs
+            if not self._at(version):
+                return None
+            answer = self._answers.get(job)
+            if answer is not None:
+                self._answers.move_to_end(job)
+            return answer
+
+    def usage(self) -> dict[str, int]:
+        """How many answers are kept, their bytes and the limit (for ``/health``)."""
+        with self._lock:
+            return {"answers": len(self._answers), "bytes": self._bytes, "max_bytes": self.max_bytes}
 
 
 class QueryPool:
@@ -451,11 +473,11 @@ class QueryPool:
         size: int = 2,
         memory_replica_quads: int | None = 0,
         started: list[_Worker] | None = None,
-        inline_query_seconds: float = 0.0,
+        answer_cache_bytes: int = 0,
     ):
         """*started*: workers from :func:`start_workers`, which imported their code while the dataset was built.
 
-        *inline_query_seconds*: see ``Settings.inline_query_seconds`` (0: every query goes to a worker).
+        *answer_cache_bytes*: see ``Settings.answer_cache_bytes`` (0: every query goes to a worker).
         """
         if size < 1:
             raise ValueError("a query pool needs at least one worker")
@@ -478,10 +500,8 @@ class QueryPool:
         self._checkpoints: dict[int, Path] = {}
         self._closed = False
         self._remote = hasattr(store, "spec")  # a remote store (dealgraph.remote_store): workers query the server
-        self._quick = QuickJobs(inline_query_seconds)
-        #: The store the web process answers quick jobs from: the store itself when it is in
-        #: memory; on disk, an in-memory copy of a version (loaded when one more copy fits).
-        self._home_copy: tuple[int, OxigraphStore] | None = None
+        #: Answers to give again (none over a remote store, which other clients write).
+        self.answers = AnswerCache(0 if self._remote else answer_cache_bytes)
         workers = list(started or [])[:size]
         workers += [self._start() for _ in range(size - len(workers))]
         self._workers.update(workers)
@@ -553,35 +573,6 @@ class QueryPool:
             stale[1].unlink(missing_ok=True)  # a worker still reading it keeps it open
         log.info("%s quads written for %d query worker(s) to load into memory", f"{quads:,}", self._memory_places)
         self._hand_out_memory_copy()
-        if self._quick.seconds > 0 and self.memory_replica_quads // quads > self.size:
-            self._load_home_copy(snapshot.version, target)
-
-    def _load_home_copy(self, version: int, nquads: Path) -> None:
-        """The web process's own in-memory copy of *version*, for the quick jobs (after the workers')."""
-        with self._lock:
-            if self._home_copy is not None and self._home_copy[0] < version:
-                self._home_copy = None  # let the stale copy go before the new one is read
-        copy = OxigraphStore(allowed_services=self.store.allowed_services)
-        try:
-            with open(nquads, "rb") as stream:
-                copy.load(stream, "nquads")
-        except (OSError, SyntaxError, ValueError) as error:  # e.g. a newer version removed the file
-            log.warning("the web process answers no query itself for now: %s", error)
-            return
-        with self._lock:
-            if self._home_copy is None or self._home_copy[0] < version:
-                self._home_copy = (version, copy)
-        del copy
-        release_free_memory()
-
-    def home_store(self, version: int) -> OxigraphStore | None:
-        """The in-memory store the web process answers quick jobs from at *version*, if it has one."""
-        if self._quick.seconds <= 0 or self._remote:
-            return None
-        if self.store.path is None:
-            return self.store
-        copy = self._home_copy
-        return copy[1] if copy is not None and copy[0] == version else None
 
     def _prefer_memory(self, worker: _Worker, snapshot: Snapshot) -> None:
         """Have *worker* load the current version into memory once it is written out, if a place is left.
@@ -641,11 +632,9 @@ class QueryPool:
         Raises QueryTimeout (the worker was killed), PoolBusy (no worker came free
         in time) or WorkerLost (the worker died).
         """
-        version = self.store.version
-        home = self.home_store(version)
-        if home is not None and self._quick.proven(version, job):
-            started = time.perf_counter()
-            return Answer(_run(home, job), time.perf_counter() - started, "web")
+        kept = self.answers.get(self.store.version, job)
+        if kept is not None:
+            return Answer(kept, 0.0, "cache")
         try:
             _, _, worker = self._idle.get(timeout=max(deadline - time.monotonic(), 0.0))
         except queue.Empty:
@@ -662,7 +651,7 @@ class QueryPool:
                 raise QueryTimeout()
             healthy = True
             worker.replica = answer.replica
-            self._quick.record(snapshot.version, job, answer.seconds)
+            self.answers.put(snapshot.version, job, answer.result)
             return answer
         except (EOFError, OSError) as error:
             raise WorkerLost(f"query worker {worker.process.pid} died: {error}") from None
@@ -710,4 +699,3 @@ class QueryPool:
             worker.kill()
         for path in self._checkpoints.values():
             shutil.rmtree(path.parent, ignore_errors=True)
-        self._home_copy = None
