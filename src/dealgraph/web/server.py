@@ -15,11 +15,14 @@ from __future__ import annotations
 
 import ctypes
 import logging
+import logging.handlers
 import math
 import os
+import queue
 import signal
 import sys
 from functools import partial
+from multiprocessing.util import Finalize
 from pathlib import Path
 
 import click
@@ -70,13 +73,37 @@ _GRANIAN_LOGGING = {
 }
 
 
+class _Unformatted(logging.handlers.QueueHandler):
+    """Passes records to the writing thread as they are: formatting them is that thread's work."""
+
+    def __init__(self, records: queue.SimpleQueue):
+        super().__init__(records)
+        #: The process whose thread writes: a forked process has this handler, not the thread.
+        self.pid = os.getpid()
+
+    def prepare(self, record: logging.LogRecord) -> logging.LogRecord:
+        return record
+
+
 def _configure_logging() -> None:
-    """dealgraph's logs (the access log included) go to standard error, one line each."""
+    """dealgraph's logs (the access log included) go to standard error, one line each.
+
+    A thread of its own formats and writes them, so that a request only hands over its
+    line. Written by the request's thread, under the handler's lock, the access log
+    cost a third of the web process's time per request on the seed once the answers
+    came from the cache (8 clients: 1,400 against 2,000 requests a second).
+    """
     logger = logging.getLogger("dealgraph")
-    if not logger.handlers:  # a forked worker has the handler of the process that started it
-        handler = logging.StreamHandler(sys.stderr)
-        handler.setFormatter(logging.Formatter(_FORMAT))
-        logger.addHandler(handler)
+    if any(getattr(handler, "pid", None) == os.getpid() for handler in logger.handlers):
+        return
+    logger.handlers.clear()  # those of the process this one was forked from
+    writer = logging.StreamHandler(sys.stderr)
+    writer.setFormatter(logging.Formatter(_FORMAT))
+    records: queue.SimpleQueue = queue.SimpleQueue()
+    listener = logging.handlers.QueueListener(records, writer)
+    listener.start()
+    Finalize(None, listener.stop, exitpriority=0)  # after the query workers' stop (10): its lines too
+    logger.addHandler(_Unformatted(records))
     logger.setLevel(logging.INFO)
     logger.propagate = False
 
