@@ -12,11 +12,12 @@ and LUBM(1) when ``../shared`` is here — and measures, side by side in one run
   workers) and warm (restart on the same folder) until ``/health`` answers;
 * **queries**: latency p50/p99 and throughput with 1 and 8 clients of three
   queries that select by organization (LUBM's 14 on LUBM(1), from ``../shared``,
-  whose answer counts are checked), on ``dealgraph serve``, on
-  ``oxigraph serve-read-only`` over a copy of the RocksDB folder it built (union
-  default graph), and on rdflib-endpoint over a dump of it (up to ``--rdflib-cap``
-  triples), all three up at once and measured in turns, so that the machine's
-  drift does not land on one of them;
+  whose answer counts are checked), on ``dealgraph serve`` (as it comes, and
+  without its answer cache), on ``oxigraph serve-read-only`` over a copy of the
+  RocksDB folder it built (union default graph), and on rdflib-endpoint over a
+  dump of it (up to ``--rdflib-cap`` triples), all up at once and measured in
+  turns, so that the machine's drift does not land on one of them; throughput with
+  ``wrk`` when it is installed (``apt install wrk``);
 * **peak memory** of the ``dealgraph serve`` process tree (web process + workers).
 
 Writes ``bench/RESULTS.md`` (ratios first, then the machine), ``bench/RESULTS.json`` and
@@ -31,6 +32,7 @@ import csv
 import json
 import os
 import platform
+import re
 import shutil
 import socket
 import statistics
@@ -43,6 +45,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlencode
 
 import psutil
 import requests
@@ -233,12 +236,12 @@ class Server:
             self.process.wait()
 
 
-def dealgraph_serve(files: list[Path], store: Path, log: Path) -> Server:
+def dealgraph_serve(files: list[Path], store: Path, log: Path, cache: bool = True) -> Server:
     port = free_port()
     args = [sys.executable, "-m", "dealgraph", "serve", "--port", str(port), "--store", str(store)]
     for path in files:
         args += ["--data", str(path)]
-    env = {"DEALGRAPH_RATE_LIMIT": "0"}
+    env = {"DEALGRAPH_RATE_LIMIT": "0", **({} if cache else {"DEALGRAPH_ANSWER_CACHE_BYTES": "0"})}
     return Server(args, f"http://127.0.0.1:{port}", "/health", log, env)
 
 
@@ -277,6 +280,14 @@ def ask(session: requests.Session, url: str, query: str) -> int:
 
 
 def throughput(url: str, queries: list[str], clients: int, seconds: float) -> float:
+    """Requests a second that *clients* connections get, each sending *queries* in turn without pause.
+
+    With ``wrk`` (Debian's ``wrk``) when it is installed: one thread of C on the
+    machine's cores, against about 650 requests a second for 8 Python client threads,
+    which on 2 cores would set the pace for every server (see :data:`LOAD_CLIENT`).
+    """
+    if WRK is not None:
+        return _wrk(url, queries, clients, seconds)
     done = [0] * clients
     stop = time.monotonic() + seconds
 
@@ -294,13 +305,43 @@ def throughput(url: str, queries: list[str], clients: int, seconds: float) -> fl
     return sum(done) / seconds
 
 
+WRK = shutil.which("wrk")
+LOAD_CLIENT = "wrk, 1 thread" if WRK else "Python threads with requests (install wrk for a client that is not the bottleneck)"
+
+#: wrk's script: POST each query in turn, form-encoded, asking for SPARQL JSON results.
+_WRK_SCRIPT = """
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/x-www-form-urlencoded"
+wrk.headers["Accept"] = "application/sparql-results+json"
+local bodies = {%s}
+local sent = 0
+request = function()
+  sent = sent + 1
+  return wrk.format(nil, nil, nil, bodies[(sent %% #bodies) + 1])
+end
+"""
+
+
+def _wrk(url: str, queries: list[str], clients: int, seconds: float) -> float:
+    bodies = ", ".join(json.dumps(urlencode({"query": query})) for query in queries)
+    with tempfile.NamedTemporaryFile("w", suffix=".lua") as script:
+        script.write(_WRK_SCRIPT % bodies)
+        script.flush()
+        command = [WRK, "-t1", f"-c{clients}", f"-d{max(seconds, 1):.0f}s", "-s", script.name, url]
+        output = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+    if "Non-2xx" in output or "Socket errors" in output:
+        raise RuntimeError(f"{url} failed requests under load:\n{output}")
+    return float(re.search(r"Requests/sec:\s*([\d.]+)", output).group(1))
+
+
 def settle(url: str, seconds: float = 180) -> tuple[str, float]:
     """Wait until dealgraph's workers answer from memory (or stay on the checkpoint): the replica and when."""
     started = time.monotonic()
     replica, streak = "checkpoint", 0
     while time.monotonic() - started < seconds and streak < 6:
-        timing = requests.post(url, data={"query": "ASK {}"}, timeout=60).headers.get("Server-Timing", "")
-        replica = "memory" if 'desc="memory"' in timing or 'desc="web"' in timing else "checkpoint"
+        query = f"ASK {{}} # {time.monotonic()}"  # a query not asked before: a worker answers it, not the cache
+        timing = requests.post(url, data={"query": query}, timeout=60).headers.get("Server-Timing", "")
+        replica = "memory" if 'desc="memory"' in timing else "checkpoint"
         streak = streak + 1 if replica == "memory" else 0
         time.sleep(0.5)
     return replica, time.monotonic() - started
@@ -350,12 +391,21 @@ def run(workload: Workload, folder: Path, args) -> None:
     results["cold_s"], cold_peak = cold.ready_after, cold.peak_mb
     cold.stop()
     copy = folder / "store-copy"  # Oxigraph's own copy of the store dealgraph built, not shared with a writer
-    shutil.rmtree(copy, ignore_errors=True)
-    shutil.copytree(store, copy)
+    uncached_copy = folder / "store-uncached"  # and another for dealgraph without its answer cache
+    for path in (copy, uncached_copy):
+        shutil.rmtree(path, ignore_errors=True)
+        shutil.copytree(store, path)
     warm = dealgraph_serve(workload.files, store, folder / "warm.log")
     results["warm_s"] = warm.ready_after
-    servers = {"oxigraph": oxigraph_serve(copy, folder / "oxigraph.log")}
-    endpoints = {"dealgraph": warm.url + "/sparql", "oxigraph": servers["oxigraph"].url + "/query"}
+    servers = {
+        "uncached": dealgraph_serve(workload.files, uncached_copy, folder / "uncached.log", cache=False),
+        "oxigraph": oxigraph_serve(copy, folder / "oxigraph.log"),
+    }
+    endpoints = {
+        "dealgraph": warm.url + "/sparql",
+        "uncached": servers["uncached"].url + "/sparql",
+        "oxigraph": servers["oxigraph"].url + "/query",
+    }
     if workload.triples <= args.rdflib_cap and workload.expected_rows is None:  # LUBM's joins take it minutes
         from dealgraph.store import OxigraphStore
 
@@ -365,19 +415,22 @@ def run(workload: Workload, folder: Path, args) -> None:
         servers["rdflib"] = rdflib_serve(dump, folder / "rdflib.log")
         endpoints["rdflib"] = servers["rdflib"].url + "/"
     queries = workload.queries
-    for query in queries:  # the first queries start the workers' in-memory copies
-        ask(requests.Session(), warm.url + "/sparql", query)
-    results["replica"], results["memory_after_s"] = settle(warm.url + "/sparql")
+    for url in (endpoints["dealgraph"], endpoints["uncached"]):
+        for query in queries:  # the first queries start the workers' in-memory copies
+            ask(requests.Session(), url, query)
+    results["replica"], results["memory_after_s"] = settle(endpoints["dealgraph"])
+    settle(endpoints["uncached"])
     results.update(measure_side_by_side(endpoints, queries, args.seconds))
     if workload.expected_rows is not None:
         results["counts_right"] = {name: results[name]["rows"] == workload.expected_rows for name in endpoints}
     health = requests.get(warm.url + "/health", timeout=60).json()
     results["replicas"] = health["query_workers"]["replicas"]
-    results["in_web_process"] = health["quick_queries_in_web_process"]
+    results["answer_cache"] = health["answer_cache"]
     results["serve_peak_mb"] = max(cold_peak, warm.peak_mb)
     for server in [warm, *servers.values()]:
         server.stop()
-    shutil.rmtree(copy, ignore_errors=True)
+    for path in (copy, uncached_copy):
+        shutil.rmtree(path, ignore_errors=True)
     print(f"   {json.dumps(results)}", flush=True)
 
 
@@ -385,13 +438,11 @@ def run(workload: Workload, folder: Path, args) -> None:
 
 
 def replicas(results: dict) -> str:
-    """What dealgraph's workers answered from ("memory", or e.g. "1 memory, 1 checkpoint"), and the web process."""
+    """What dealgraph's workers answered from ("memory", or e.g. "1 memory, 1 checkpoint")."""
     counts = results.get("replicas") or {results.get("replica", "?"): 1}
     if len(counts) == 1:
-        workers = next(iter(counts))
-    else:
-        workers = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items(), key=lambda item: item[0] != "memory"))
-    return f"web process and {workers}" if results.get("in_web_process") else workers
+        return next(iter(counts))
+    return ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items(), key=lambda item: item[0] != "memory"))
 
 
 def ratio(a: float | None, b: float | None) -> str:
@@ -413,11 +464,12 @@ def report(found: list[Workload], args) -> str:
         "",
         "| workload | asserted triples | inference: owlrl ÷ ours | OWL 2 RL closure alone: owlrl ÷ ours | query p50: ours ÷ Oxigraph | 8-client throughput: ours ÷ Oxigraph | ours ÷ rdflib-endpoint (8 clients) |",
         "|---|---|---|---|---|---|---|",
+        "| | | | | cached / uncached | cached / uncached | cached / uncached |",
     ]
     for w in found:
         r = w.results
         ours, owl = r.get("ours", {}), r.get("owlrl") or {}
-        dg, ox, rl = r.get("dealgraph", {}), r.get("oxigraph", {}), r.get("rdflib", {})
+        dg, un, ox, rl = (r.get(name, {}) for name in ("dealgraph", "uncached", "oxigraph", "rdflib"))
         owl_ratio = (
             ratio(owl.get("reason"), ours.get("reason"))
             if "reason" in owl
@@ -425,8 +477,12 @@ def report(found: list[Workload], args) -> str:
         )
         closure_ratio = ratio(owl.get("owl"), ours.get("owl")) if "owl" in owl else "–"
         lines.append(
-            f"| {w.name} | {w.triples:,} | {owl_ratio} | {closure_ratio} | {ratio(dg.get('p50_ms'), ox.get('p50_ms'))} | "
-            f"{ratio(dg.get('rps8'), ox.get('rps8'))} | {ratio(dg.get('rps8'), rl.get('rps8'))} |"
+            f"| {w.name} | {w.triples:,} | {owl_ratio} | {closure_ratio} | "
+            + " | ".join(
+                f"{ratio(dg.get(key), peer.get(key))} / {ratio(un.get(key), peer.get(key))}"
+                for key, peer in (("p50_ms", ox), ("rps8", ox), ("rps8", rl))
+            )
+            + " |"
         )
     lines += [
         "",
@@ -453,13 +509,16 @@ def report(found: list[Workload], args) -> str:
         "|---|---|---|---|---|---|---|",
     ]
     for w in found:
-        for name in ("dealgraph", "oxigraph", "rdflib"):
+        for name in ("dealgraph", "uncached", "oxigraph", "rdflib"):
             m = w.results.get(name)
             if m:
                 rows = "/".join(map(str, m["rows"]))
                 if w.expected_rows is not None:
                     rows = f"{len(m['rows'])} queries: " + ("the published counts" if m["rows"] == w.expected_rows else rows)
-                server = f"dealgraph ({replicas(w.results)})" if name == "dealgraph" else name
+                server = {
+                    "dealgraph": "dealgraph (answer cache, then workers)",
+                    "uncached": f"dealgraph, no answer cache (workers: {replicas(w.results)})",
+                }.get(name, name)
                 lines.append(
                     f"| {w.name} | {server} | {rows} | {m['p50_ms']:.1f} | {m['p99_ms']:.1f} | {m['rps1']:.0f} | {m['rps8']:.0f} |"
                 )
@@ -475,12 +534,13 @@ def report(found: list[Workload], args) -> str:
         "500 k asserted triples and `nemo` (the rules in Nemo, file to file) above: here, the 1 M graph.",
         "Queries select by organization (the largest acquirer): acquisitions, `dg:controls`, ownership periods,",
         "sent as the same SPARQL text to each server's SPARQL endpoint, the servers up together and measured",
-        "in turns (request by request; throughput in 4 rounds). Oxigraph serves a copy of dealgraph's store",
-        "folder read-only; dealgraph's query workers answer from an in-memory copy once they have loaded",
-        "it, as many as fit in `Settings.memory_replica_quads` (by default 1 GiB), the others from an on-disk",
-        "checkpoint, those in memory first: named beside dealgraph, from its `/health`. A query a worker",
-        "answered within 10 ms is answered by the web process itself from then on, from a copy of its own",
-        "when one more fits in that budget (`web process and …`).",
+        "in turns (request by request; throughput in 4 rounds, with " + LOAD_CLIENT + ").",
+        "Oxigraph serves a copy of dealgraph's store folder read-only. dealgraph runs twice, each on a copy of",
+        "its own: as it comes, where a query asked again before the data changes is answered from the answer",
+        "cache (`Settings.answer_cache_bytes`), as these three are after their first time; and without that",
+        "cache (`DEALGRAPH_ANSWER_CACHE_BYTES=0`), where its query workers evaluate every query, from an",
+        "in-memory copy once they have loaded it, as many as fit in `Settings.memory_replica_quads` (by default",
+        "1 GiB), the others from an on-disk checkpoint, those in memory first (named beside it, from `/health`).",
         "LUBM(1) (`../shared/suites/lubm`): the univ-bench ontology and 100 k triples, its 14 queries (cold start: loaded,",
         "reasoned and healthy), checked against the published answer counts; rdflib-endpoint is left out there.",
         f"owlrl is run up to {args.owlrl_cap:,} triples, rdflib-endpoint up to {args.rdflib_cap:,}.",
@@ -510,10 +570,11 @@ def plot(found: list[Workload], path: Path) -> None:
     axes[0].set_xlabel("asserted triples")
     axes[0].set_ylabel("seconds")
     axes[0].legend()
-    for name, marker in (("dealgraph", "o-"), ("oxigraph", "s--"), ("rdflib", "^:")):
+    for name, marker in (("dealgraph", "o-"), ("uncached", "d-"), ("oxigraph", "s--"), ("rdflib", "^:")):
         points = [(w.triples, w.results[name]["p50_ms"]) for w in sized if name in w.results]
         if points:
-            axes[1].loglog(*zip(*points, strict=True), marker, label=f"{name} p50")
+            label = "dealgraph, no answer cache" if name == "uncached" else name
+            axes[1].loglog(*zip(*points, strict=True), marker, label=f"{label} p50")
     axes[1].set_xlabel("asserted triples")
     axes[1].set_ylabel("query latency (ms)")
     axes[1].legend()
