@@ -2,7 +2,7 @@
 
 Neither pyoxigraph nor rdflib can stop a query once it runs, and a Python thread
 cannot be killed; a process can. So the web process keeps the authoritative store
-and evaluates no query itself that has not shown it ends quickly:
+and evaluates no query itself:
 
 * **Snapshot.** Whenever ``store.version`` has changed, the web process dumps the
   store to N-Quads bytes, once per version. The same bytes feed the
