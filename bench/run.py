@@ -516,7 +516,7 @@ def report(found: list[Workload], args) -> str:
                 if w.expected_rows is not None:
                     rows = f"{len(m['rows'])} queries: " + ("the published counts" if m["rows"] == w.expected_rows else rows)
                 server = {
-                    "dealgraph": "dealgraph (answer cache, then workers)",
+                    "dealgraph": "dealgraph (response and answer caches, then workers)",
                     "uncached": f"dealgraph, no answer cache (workers: {replicas(w.results)})",
                 }.get(name, name)
                 lines.append(
@@ -536,9 +536,10 @@ def report(found: list[Workload], args) -> str:
         "sent as the same SPARQL text to each server's SPARQL endpoint, the servers up together and measured",
         "in turns (request by request; throughput in 4 rounds, with " + LOAD_CLIENT + ").",
         "Oxigraph serves a copy of dealgraph's store folder read-only. dealgraph runs twice, each on a copy of",
-        "its own: as it comes, where a query asked again before the data changes is answered from the answer",
-        "cache (`Settings.answer_cache_bytes`), as these three are after their first time; and without that",
-        "cache (`DEALGRAPH_ANSWER_CACHE_BYTES=0`), where its query workers evaluate every query, from an",
+        "its own: as it comes, where a query asked again before the data changes is answered from the response",
+        "cache in front of Flask, or from the answer cache (`Settings.answer_cache_bytes`), as these three are",
+        "after their first times; and without them (`DEALGRAPH_ANSWER_CACHE_BYTES=0`), where its query workers",
+        "evaluate every query, from an",
         "in-memory copy once they have loaded it, as many as fit in `Settings.memory_replica_quads` (by default",
         "1 GiB), the others from an on-disk checkpoint, those in memory first (named beside it, from `/health`).",
         "LUBM(1) (`../shared/suites/lubm`): the univ-bench ontology and 100 k triples, its 14 queries (cold start: loaded,",

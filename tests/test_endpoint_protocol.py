@@ -233,7 +233,7 @@ def test_reads_are_open_to_other_origins(endpoint):
 def test_responses_say_where_the_time_went(endpoint):
     query = f"ASK {{ <urn:timing:{time.time_ns()}> ?p ?o }}"  # asked by no other test
     timings = []
-    for _ in range(2):
+    for _ in range(3):
         response = requests.get(f"{endpoint.url}/sparql", params={"query": query}, headers={"Accept": JSON})
         assert response.json()["boolean"] is False
         timings.append(response.headers["Server-Timing"])
@@ -241,7 +241,8 @@ def test_responses_say_where_the_time_went(endpoint):
     assert {"wait", "query", "total"} <= set(phases)
     assert float(phases["query"]) <= float(phases["total"])
     assert re.search(r'query;dur=[\d.]+;desc="memory"', timings[0])  # a worker's in-memory replica
-    assert re.search(r'query;dur=0.0;desc="cache"', timings[1])  # asked before, the data unchanged
+    assert re.search(r'wait;dur=[\d.]+, query;dur=0.0;desc="cache"', timings[1])  # the answer cache, through Flask
+    assert re.fullmatch(r'query;dur=0.0;desc="cache", total;dur=[\d.]+', timings[2])  # the response cache
 
 
 def test_each_request_is_logged_with_status_and_time(endpoint):

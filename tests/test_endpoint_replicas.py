@@ -271,23 +271,23 @@ def answer(n: int, size: int = 0) -> Serialized:
 def test_the_cache_holds_a_bounded_number_of_bytes_the_least_recently_used_given_up():
     cache = AnswerCache(80_000)
     for n in range(12):
-        cache.put(1, job(n), answer(n, 9_900))  # with its query, about 10 kB
+        cache.keep(1, job(n), answer(n, 9_900))  # with its query, about 10 kB
         if n >= 2:
             assert cache.get(1, job(2)) == answer(2, 9_900)  # used again and again: kept
     assert [n for n in range(12) if cache.get(1, job(n)) is not None] == [2, *range(5, 12)]  # 8 fit
-    assert cache.usage()["bytes"] <= 80_000 and cache.usage()["answers"] == 8
-    cache.put(1, job(99), answer(99, 10_001))  # over an eighth of the whole
+    assert cache.usage()["bytes"] <= 80_000 and cache.usage()["entries"] == 8
+    cache.keep(1, job(99), answer(99, 10_001))  # over an eighth of the whole
     assert cache.get(1, job(99)) is None
 
 
 def test_an_answer_from_a_replaced_version_is_not_kept_and_a_new_version_forgets_the_old():
     cache = AnswerCache(1 << 20)
-    cache.put(1, job(1), answer(1))
+    cache.keep(1, job(1), answer(1))
     assert cache.get(1, job(1)) == answer(1)
     assert cache.get(2, job(1)) is None  # the data changed
-    cache.put(1, job(2), answer(2))  # a worker still on version 1 answered after the write
+    cache.keep(1, job(2), answer(2))  # a worker still on version 1 answered after the write
     assert cache.get(2, job(2)) is None and cache.get(1, job(2)) is None
-    assert cache.usage() == {"answers": 0, "bytes": 0, "max_bytes": 1 << 20}
+    assert cache.usage() == {"entries": 0, "bytes": 0, "max_bytes": 1 << 20}
 
 
 def test_health_counts_a_worker_in_memory_once_it_has_loaded_its_copy_though_it_answered_nothing_since(tmp_path):
@@ -300,7 +300,7 @@ def test_health_counts_a_worker_in_memory_once_it_has_loaded_its_copy_though_it_
             assert time.monotonic() < deadline, found
             assert answer_from(client, "cache", seconds=0) == {f"{SUBJECT}-a"}
             time.sleep(0.2)
-        assert found["answer_cache"]["answers"] == 1
+        assert found["answer_cache"]["entries"] == 1
 
 
 def test_the_cache_can_be_turned_off():
@@ -308,7 +308,7 @@ def test_the_cache_can_be_turned_off():
     try:
         client = app.test_client()
         assert [replica_and_body(client, "ASK {}")[0] for _ in range(3)] == ["memory"] * 3
-        assert json.loads(client.get("/health").data)["answer_cache"] == {"answers": 0, "bytes": 0, "max_bytes": 0}
+        assert json.loads(client.get("/health").data)["answer_cache"] == {"entries": 0, "bytes": 0, "max_bytes": 0}
     finally:
         app.extensions["dealgraph"].pool.close()
 

@@ -101,7 +101,9 @@ class Settings:
     memory_replica_quads: int | None = None
     #: The bytes of answers the web process keeps to give again to the same query (with
     #: the same dataset and format) until the data changes, sparing a worker and an
-    #: evaluation; the least recently used are given up first. 0: every query goes to a worker.
+    #: evaluation; the least recently used are given up first. The response cache (whole
+    #: responses to requests repeated byte for byte, :mod:`dealgraph.web.replay`) holds as
+    #: much again at most, its bodies mostly the same bytes. 0: every query goes to a worker.
     answer_cache_bytes: int = 64 << 20
     #: Seconds ``serve`` waits for requests in flight after SIGTERM/SIGINT.
     shutdown_timeout: float = 10.0

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, current_app, jsonify
 
 from .dataset import served
 
@@ -12,7 +12,7 @@ bp = Blueprint("health", __name__)
 @bp.route("/health")
 def health():
     """200 with the triple count of each graph, the dataset version, the workers (with what each answers
-    from), and the answers kept to give again (:mod:`.workers`)."""
+    from), and the answers and responses kept to give again (:mod:`.workers`, :mod:`.replay`)."""
     dataset = served()
     counts = dataset.graph_counts()
     response = jsonify(
@@ -22,6 +22,7 @@ def health():
         graphs=counts,
         query_workers={"size": dataset.pool.size, "busy": dataset.pool.busy, "replicas": dataset.pool.replicas()},
         answer_cache=dataset.pool.answers.usage(),
+        response_cache=current_app.extensions["dealgraph_responses"].responses.usage(),
     )
     response.headers["Cache-Control"] = "no-store"
     return response

@@ -125,14 +125,12 @@ def init_app(app: Flask, settings: Settings) -> None:
 
     if settings.rate_limit <= 0:
         return
-    buckets = TokenBucket(settings.rate_limit, settings.rate_burst)
+    limit = RateLimit(settings)
+    app.extensions["dealgraph_rate_limit"] = limit
 
     @app.before_request
     def _rate_limit():
-        client = request.remote_addr or "unknown"
-        if request.path == "/health" or (_is_loopback(client) and not settings.rate_limit_loopback):
-            return None
-        wait = buckets.take(client)
+        wait = limit.wait(request.remote_addr or "unknown", request.path)
         if wait:
             raise ApiError(
                 429,
@@ -142,6 +140,26 @@ def init_app(app: Flask, settings: Settings) -> None:
                 headers={"Retry-After": str(math.ceil(wait))},
             )
         return None
+
+
+class RateLimit:
+    """The rate limit of :data:`Settings.rate_limit`, for the app and for what answers before it (:mod:`.replay`)."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        self.buckets = TokenBucket(settings.rate_limit, settings.rate_burst)
+
+    def wait(self, client: str, path: str) -> float:
+        """0 when *client* may go ahead with a request to *path* (a token taken), else seconds until it may."""
+        if path == "/health" or (_is_loopback(client) and not self.settings.rate_limit_loopback):
+            return 0.0
+        return self.buckets.take(client)
+
+
+def over_rate_limit(app: Flask, environ: dict) -> bool:
+    """Whether the client of the WSGI request *environ* is over *app*'s rate limit (taking a token if not)."""
+    limit = app.extensions.get("dealgraph_rate_limit")
+    return bool(limit and limit.wait(environ.get("REMOTE_ADDR") or "unknown", environ.get("PATH_INFO", "")))
 
 
 def utf8_body(what: str) -> str:

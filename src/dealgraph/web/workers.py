@@ -45,6 +45,7 @@ and evaluates no query itself:
   answered by a worker. What depends on more than the data is never kept: a query
   calling ``SERVICE`` (a remote endpoint's answer), ``NOW()``, ``RAND()``, ``UUID()``
   or ``STRUUID()``; nor is anything over a remote store, which other clients write.
+  The response cache in front of the app (:mod:`.replay`) then spares Flask too.
 """
 
 from __future__ import annotations
@@ -61,7 +62,7 @@ import signal
 import tempfile
 import threading
 import time
-from collections import Counter, OrderedDict
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
@@ -72,6 +73,7 @@ from rdflib import URIRef
 from ..federation import ServiceNotAllowed
 from ..memory import release_free_memory
 from ..store import OxigraphStore, QueryError
+from .cache import VersionedCache
 from .results import Serialized, TooManyRows, serialize
 
 log = logging.getLogger("dealgraph.web")
@@ -116,7 +118,7 @@ class Answer:
 
     result: Serialized | Failure
     seconds: float
-    #: ``memory``, ``checkpoint`` or ``remote`` from a worker; ``web`` from the web process.
+    #: ``memory``, ``checkpoint`` or ``remote`` from a worker; ``cache`` from the answer cache.
     replica: str = "memory"
 
 
@@ -404,64 +406,13 @@ def start_workers(size: int, allowed_services: tuple[str, ...] = ()) -> list[_Wo
 _NOT_REPEATABLE = re.compile(r"\bSERVICE\b|\b(?:NOW|RAND|UUID|STRUUID)\s*\(", re.I)
 
 
-class AnswerCache:
-    """The answers workers gave at the current version of the dataset, to give again until it changes.
+class AnswerCache(VersionedCache):
+    """The answers workers gave at the current version of the dataset, to give again until it changes."""
 
-    Bounded to *max_bytes* of answers and query text, the least recently used given up
-    first; an answer larger than an eighth of that is not kept, so that one cannot
-    push out all the others. Forgotten at every new version.
-    """
-
-    def __init__(self, max_bytes: int):
-        self.max_bytes = max_bytes
-        self._version: int | None = None
-        self._answers: OrderedDict[Job, Serialized] = OrderedDict()
-        self._bytes = 0
-        self._lock = threading.Lock()
-
-    @staticmethod
-    def _size(job: Job, answer: Serialized) -> int:
-        return len(job.query) + len(answer.body)
-
-    def _at(self, version: int) -> bool:
-        """Move on to *version* if it is newer (forgetting every answer); False if it is older."""
-        if self._version is not None and version < self._version:
-            return False
-        if version != self._version:
-            self._answers.clear()
-            self._bytes = 0
-            self._version = version
-        return True
-
-    def put(self, version: int, job: Job, answer: object) -> None:
+    def keep(self, version: int, job: Job, answer: Serialized | Failure) -> None:
         """Keep *answer*, a worker's to *job* at *version*, if it is one to give again."""
-        if not isinstance(answer, Serialized) or _NOT_REPEATABLE.search(job.query):
-            return
-        size = self._size(job, answer)
-        if size > self.max_bytes // 8:
-            return
-        with self._lock:
-            if not self._at(version) or job in self._answers:
-                return  # answered from a version already replaced, or kept already
-            self._answers[job] = answer
-            self._bytes += size
-            while self._bytes > self.max_bytes:
-                self._bytes -= self._size(*self._answers.popitem(last=False))
-
-    def get(self, version: int, job: Job) -> Serialized | None:
-        """The answer kept for *job* at *version*, if any."""
-        with self._lock:
-            if not self._at(version):
-                return None
-            answer = self._answers.get(job)
-            if answer is not None:
-                self._answers.move_to_end(job)
-            return answer
-
-    def usage(self) -> dict[str, int]:
-        """How many answers are kept, their bytes and the limit (for ``/health``)."""
-        with self._lock:
-            return {"answers": len(self._answers), "bytes": self._bytes, "max_bytes": self.max_bytes}
+        if isinstance(answer, Serialized) and not _NOT_REPEATABLE.search(job.query):
+            self.put(version, job, answer, len(job.query) + len(answer.body))
 
 
 class QueryPool:
@@ -651,7 +602,7 @@ class QueryPool:
                 raise QueryTimeout()
             healthy = True
             worker.replica = answer.replica
-            self.answers.put(snapshot.version, job, answer.result)
+            self.answers.keep(snapshot.version, job, answer.result)
             return answer
         except (EOFError, OSError) as error:
             raise WorkerLost(f"query worker {worker.process.pid} died: {error}") from None
