@@ -12,8 +12,8 @@ same request while the dataset's version is unchanged.
   body, and the headers an answer varies with (``Accept``, ``Accept-Language``,
   ``Origin``). Bodies over :data:`MAX_BODY` bytes, or without a length, go to the app
   as they are.
-* **Kept**: only responses the app marks (:func:`keep_response`: a 200 answer to a
-  query, from the answer cache), made without a write meanwhile; up to
+* **Kept**: only 200 responses made from answers that all came from the answer cache
+  (:func:`note_answer`), without a write meanwhile; up to
   ``Settings.answer_cache_bytes``, the least recently used given up first.
 * **Given again**: with ``Server-Timing`` saying so (``desc="cache"``), and within the
   rate limit: a client over it goes to the app, which answers 429.
@@ -45,12 +45,15 @@ _KEY_FIELDS = (
     "HTTP_ACCEPT_LANGUAGE",
     "HTTP_ORIGIN",
 )
-_MARK = "dealgraph.keep_response"
+_MARK = "dealgraph.answers_from_cache"
 
 
-def keep_response() -> None:
-    """Have the response to this request kept for the same request (from a view, for an answer from the cache)."""
-    request.environ[_MARK] = True
+def note_answer(from_cache: bool) -> None:
+    """Note for this request an answer it used: its response is kept only if every one came from the answer cache.
+
+    An answer that did not may depend on more than the data (``NOW()``: see :mod:`.workers`).
+    """
+    request.environ[_MARK] = request.environ.get(_MARK, True) and from_cache
 
 
 class ResponseCache:

@@ -31,7 +31,7 @@ from .description import service_description
 from .errors import ApiError
 from .limits import utf8_body
 from .operations import cross_origin_read, timing
-from .replay import keep_response
+from .replay import note_answer
 from .results import Serialized, page
 from .workers import Failure, Job, PoolBusy, QueryTimeout, WorkerLost
 
@@ -170,8 +170,7 @@ def execute(job: Job, received: float) -> Serialized:
     waited = time.monotonic() - received - answer.seconds
     timing("wait", max(waited, 0.0))
     timing("query", answer.seconds, answer.replica)
-    if answer.replica == "cache":
-        keep_response()
+    note_answer(from_cache=answer.replica == "cache")
     result = answer.result
     if isinstance(result, Failure):
         if result.status == 406:
