@@ -5,12 +5,13 @@ from __future__ import annotations
 import json
 
 import pytest
+from flask import request
 from rdflib import URIRef
 
 from dealgraph import OxigraphStore, Settings
 from dealgraph.vocab import USER_GRAPH
 from dealgraph.web import create_app
-from dealgraph.web.replay import MAX_BODY
+from dealgraph.web.replay import MAX_BODY, answered_from_cache, note_answer
 
 SUBJECT = URIRef("https://w3id.org/dealgraph/id/org/example")
 QUERY = f"SELECT ?o WHERE {{ <{SUBJECT}> ?p ?o }}"
@@ -135,3 +136,12 @@ def test_with_the_answer_cache_off_nothing_is_kept():
         assert json.loads(client.get("/health").data)["response_cache"] == {"entries": 0, "bytes": 0, "max_bytes": 0}
     finally:
         app.extensions["dealgraph"].pool.close()
+
+
+def test_a_response_is_kept_only_if_every_answer_it_used_came_from_the_answer_cache(app):
+    """A page may run several queries; one evaluated afresh (say, calling NOW()) keeps the page out."""
+    for answers, kept in (([True, True], True), ([True, False, True], False), ([False], False), ([], False)):
+        with app.test_request_context("/entity"):
+            for from_cache in answers:
+                note_answer(from_cache)
+            assert answered_from_cache(request.environ) is kept

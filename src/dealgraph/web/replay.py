@@ -2,11 +2,11 @@
 
 With the answer cache (:mod:`.workers`), a repeated query costs no worker and no
 evaluation; what is left is Flask's own work per request, which on small graphs is
-most of it. Measured on the seed, 8 connections (wrk), 2 cores: 1,700 requests a second
-answered from the answer cache through Flask; 14,000 from this cache; 7,300 from
-Oxigraph server. So once the app has answered a request from the answer cache, this
-WSGI middleware keeps the response (status, headers, body) and gives it again to the
-same request while the dataset's version is unchanged.
+most of it. Measured on the seed, 8 connections (wrk), 2 cores: about 1,700 requests
+a second answered from the answer cache through Flask; 10,872 from this cache; 9,265
+from Oxigraph server (``bench/RESULTS.md``). So once the app has answered a request
+from the answer cache, this WSGI middleware keeps the response (status, headers, body)
+and gives it again to the same request while the dataset's version is unchanged.
 
 * **The same request**: the method, host, scheme, path, query string, Content-Type and
   body, and the headers an answer varies with (``Accept``, ``Accept-Language``,
@@ -56,6 +56,11 @@ def note_answer(from_cache: bool) -> None:
     request.environ[_MARK] = request.environ.get(_MARK, True) and from_cache
 
 
+def answered_from_cache(environ: dict) -> bool:
+    """Whether the request *environ* used answers, and all from the answer cache (see :func:`note_answer`)."""
+    return bool(environ.get(_MARK))
+
+
 class ResponseCache:
     """WSGI middleware answering a request repeated byte for byte with the response the app gave it."""
 
@@ -73,10 +78,10 @@ class ResponseCache:
         self.responses = VersionedCache(max_bytes)
 
     def __call__(self, environ: dict, start_response: Callable) -> Iterable[bytes]:
+        started = time.perf_counter()
         key = self._key(environ) if self.responses.max_bytes > 0 else None
         if key is None:
             return self.wsgi_app(environ, start_response)
-        started = time.perf_counter()
         version = self.version()
         kept = self.responses.get(version, key)
         if kept is not None and not self.over_rate_limit(environ):
@@ -84,6 +89,10 @@ class ResponseCache:
             total = (time.perf_counter() - started) * 1000
             start_response(status, [*headers, ("Server-Timing", f'query;dur=0.0;desc="cache", total;dur={total:.1f}')])
             return [body]
+        return self._answer_and_keep(environ, start_response, key, version)
+
+    def _answer_and_keep(self, environ: dict, start_response: Callable, key: tuple, version: int) -> Iterable[bytes]:
+        """The app's response, kept when it is one to give again (read whole for that)."""
         sent: list = []
 
         def recording_start_response(status: str, headers: list, exc_info=None):
@@ -91,7 +100,7 @@ class ResponseCache:
             return start_response(status, headers, exc_info)
 
         chunks = self.wsgi_app(environ, recording_start_response)
-        if not environ.get(_MARK) or not sent or not sent[0].startswith("200 ") or self.version() != version:
+        if not answered_from_cache(environ) or not sent or not sent[0].startswith("200 ") or self.version() != version:
             return chunks
         try:
             body = b"".join(chunks)
