@@ -5,11 +5,12 @@ import subprocess
 import sys
 
 import pytest
-from rdflib import OWL, XSD, Graph, Literal, Namespace, URIRef
+from pyshacl import validate as shacl_validate
+from rdflib import OWL, RDF, XSD, Graph, Literal, Namespace, URIRef
 
 from dealgraph import InconsistencyError, LoadError, Settings, ValidationError, build
 from dealgraph.config import shipped_path
-from dealgraph.validate import check_graph, check_nodes, skolem
+from dealgraph.validate import SH, batched, check_graph, check_nodes, skolem, unskolem
 from dealgraph.vocab import DERIVED_GRAPHS
 
 DG = Namespace("https://w3id.org/dealgraph/ontology#")
@@ -107,9 +108,9 @@ def test_the_validate_command_exits_non_zero_with_readable_violations(tmp_path):
     assert "Traceback" not in done.stderr
 
 
-def test_a_node_checked_over_its_surroundings_has_the_violations_it_has_in_the_whole_dataset():
-    settings = Settings()
-    store = build(settings, progress=lambda m: None).store
+def broken_store():
+    """The shipped dataset with violations of several shapes: targets, currencies, evidence, dates, prices."""
+    store = build(Settings(), progress=lambda m: None).store
     org = "https://w3id.org/dealgraph/id/org/"
     store.update(f"""
         DELETE WHERE {{ GRAPH ?g {{ <{ALAPAGE_DEAL}> dg:target ?target }} }} ;
@@ -120,17 +121,56 @@ def test_a_node_checked_over_its_surroundings_has_the_violations_it_has_in_the_w
         INSERT DATA {{ GRAPH <https://w3id.org/dealgraph/graph/user> {{
           <{org}nobody-deal> a dg:Acquisition ; dg:acquirer <urn:x-not-an-organization> ; dg:target <{org}alapage> ;
             dg:date "2010-13"^^xsd:gYearMonth ; dg:price <urn:x-price> .
+          <{org}other-deal> dg:acquirer <{org}alapage> ; dg:target <{org}france-telecom> ;
+            dg:date "2008-02-30"^^xsd:date , "2009"^^xsd:gYear .
           <urn:x-price> schema:value 12 }} }}""")  # a price only sh:targetObjectsOf finds
+    return store
+
+
+def asserted_union(store) -> Graph:
     union = Graph()
     for s, p, o, g in store.quads():
         if g not in DERIVED_GRAPHS:
             union.add((skolem(s), p, skolem(o)))
-    whole = check_graph(union, settings.shapes)
+    return union
+
+
+def shown(violations) -> set:
+    return {(v.focus, v.path, v.value, v.message, v.severity) for v in violations}
+
+
+def test_a_node_checked_over_its_surroundings_has_the_violations_it_has_in_the_whole_dataset():
+    store = broken_store()
+    shapes = Graph().parse(Settings().shapes)
+    whole = check_graph(asserted_union(store), shapes)
     nodes = {v.focus for v in whole} | {s for s, _, _, _ in store.quads(predicate=DG.acquirer)}
-    shapes = Graph().parse(settings.shapes)
     near = [v for node in nodes for v in check_nodes(store, shapes, [node], skip_graphs=DERIVED_GRAPHS)]
-    shown = lambda found: {(v.focus, v.path, v.value, v.message, v.severity) for v in found}  # noqa: E731
     assert shown(near) == shown(v for v in whole if v.focus in nodes)
+    org = "https://w3id.org/dealgraph/id/org/"
     expected = {ALAPAGE_DEAL, URIRef(f"{org}france-telecom"), URIRef(f"{org}nobody-deal"), URIRef("urn:x-price")}
     assert expected <= {v.focus for v in near}
     assert len({v.focus for v in whole}) >= 5  # the prices without a currency too
+
+
+def test_property_shapes_checked_for_all_focus_nodes_at_once_find_what_nested_ones_find():
+    shapes = Graph().parse(Settings().shapes)
+    made_top_level = batched(shapes)
+    assert len(set(made_top_level.subject_objects(SH.property))) < len(set(shapes.subject_objects(SH.property)))
+    union = asserted_union(broken_store())
+    nested = Graph()
+    nested += union
+    conforms, report, _ = shacl_validate(nested, shacl_graph=shapes, advanced=True, allow_warnings=True, inplace=True)
+    expected = {
+        (
+            unskolem(report.value(r, SH.focusNode)),
+            report.value(r, SH.resultPath),
+            unskolem(report.value(r, SH.value)),
+            str(report.value(r, SH.resultMessage)),
+            report.value(r, SH.resultSeverity).split("#")[-1],
+        )
+        for r in report.subjects(RDF.type, SH.ValidationResult)
+    }
+    assert not conforms and len(expected) >= 8
+    assert shown(check_graph(union, shapes)) == expected
+    dates = {value for focus, path, value, _, _ in expected if path == DG.date}
+    assert dates == {Literal("2010-13", datatype=XSD.gYearMonth), Literal("2008-02-30", datatype=XSD.date), None}
