@@ -10,7 +10,7 @@ from rdflib import OWL, RDF, XSD, Graph, Literal, Namespace, URIRef
 
 from dealgraph import InconsistencyError, LoadError, Settings, ValidationError, build
 from dealgraph.config import shipped_path
-from dealgraph.validate import SH, batched, check_graph, check_nodes, skolem, unskolem
+from dealgraph.validate import SH, _prepared, batched, check_graph, check_nodes, neighbourhood, skolem, unskolem
 from dealgraph.vocab import DERIVED_GRAPHS
 
 DG = Namespace("https://w3id.org/dealgraph/ontology#")
@@ -174,3 +174,32 @@ def test_property_shapes_checked_for_all_focus_nodes_at_once_find_what_nested_on
     assert shown(check_graph(union, shapes)) == expected
     dates = {value for focus, path, value, _, _ in expected if path == DG.date}
     assert dates == {Literal("2010-13", datatype=XSD.gYearMonth), Literal("2008-02-30", datatype=XSD.date), None}
+
+
+def test_a_node_is_read_with_the_triples_pointing_at_it_only_by_properties_whose_objects_a_shape_targets():
+    store = build(Settings(), progress=lambda m: None).store
+    source = URIRef("https://w3id.org/dealgraph/id/source/jdn-2008-09-12")
+    price = store.query(f"SELECT ?p WHERE {{ <{ALAPAGE_DEAL}> dg:price ?p }}").rows().__next__()["p"]
+    citing = {s for s, _, _, _ in store.quads(predicate=DG.source, object=source)}
+    assert len(citing) >= 10
+    read = neighbourhood(store, {source, price}, DERIVED_GRAPHS, pointing={DG.price, DG.evidence})
+    assert not any((skolem(e), DG.source, source) in read for e in citing)  # sh:targetObjectsOf dg:source: none
+    assert (ALAPAGE_DEAL, DG.price, skolem(price)) in read  # MoneyShape targets the objects of dg:price
+    everything = neighbourhood(store, {source}, DERIVED_GRAPHS)  # None: an sh:inversePath may read any
+    assert all((skolem(e), DG.source, source) in everything for e in citing)
+
+
+def test_a_shapes_sparql_is_parsed_once_however_many_nodes_and_writes_it_checks():
+    store = broken_store()
+    shapes = Settings().shapes
+    linked = {s for s, _, o, g in store.quads(predicate=OWL.sameAs) if g not in DERIVED_GRAPHS and "wikidata" in o}
+    focus = linked | {ALAPAGE_DEAL}
+    assert len(linked) >= 2
+    _prepared.cache_clear()
+    first = check_nodes(store, shapes, focus, skip_graphs=DERIVED_GRAPHS)
+    parsed = _prepared.cache_info().misses
+    again = check_nodes(store, shapes, focus, skip_graphs=DERIVED_GRAPHS)
+    assert shown(again) == shown(first) and any(v.focus == ALAPAGE_DEAL for v in first)
+    assert parsed >= 2  # the Wikidata link constraint and the date target
+    assert _prepared.cache_info().misses == parsed  # the Wikidata link constraint ran once a linked node
+    assert _prepared.cache_info().hits >= 2 * len(linked) - 1
