@@ -203,3 +203,31 @@ def test_a_shapes_sparql_is_parsed_once_however_many_nodes_and_writes_it_checks(
     assert parsed >= 2  # the Wikidata link constraint and the date target
     assert _prepared.cache_info().misses == parsed  # the Wikidata link constraint ran once a linked node
     assert _prepared.cache_info().hits >= 2 * len(linked) - 1
+
+
+def test_a_closed_shape_still_allows_the_properties_its_property_shapes_name():
+    shapes = Graph().parse(
+        format="turtle",
+        data="""@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .
+            ex:Closed a sh:NodeShape ; sh:targetClass ex:Thing ; sh:closed true ;
+                sh:ignoredProperties ( <http://www.w3.org/1999/02/22-rdf-syntax-ns#type> ) ;
+                sh:property [ sh:path ex:name ; sh:minCount 1 ] .
+            ex:Open a sh:NodeShape ; sh:targetClass ex:Thing ; sh:property [ sh:path ex:size ; sh:maxCount 1 ] .""",
+    )
+    data = Graph().parse(
+        format="turtle",
+        data="""@prefix ex: <http://example.org/> .
+            ex:a a ex:Thing ; ex:name "A" ; ex:size 1, 2 .
+            ex:b a ex:Thing ; ex:colour "red" .""",
+    )
+    made_top_level = batched(shapes)
+    assert len(set(made_top_level.subject_objects(SH.property))) == 1  # only the open shape's went top-level
+    name = lambda term: "" if term is None else str(term).rsplit("/", 1)[-1]  # noqa: E731
+    found = sorted((name(v.focus), name(v.path), name(v.value)) for v in check_graph(data, shapes))
+    assert found == [
+        ("a", "size", ""),  # more than one
+        ("a", "size", "1"),  # not allowed by the closed shape
+        ("a", "size", "2"),
+        ("b", "colour", "red"),
+        ("b", "name", ""),  # missing
+    ]

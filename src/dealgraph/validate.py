@@ -150,9 +150,10 @@ def batched(shapes: Graph) -> Graph:
     targets of its own once for all its focus nodes. The results are the same (focus
     node, path, value, message, severity); the time is not: on the 100 k bench graph,
     16.5 s nested, 6.6 s so. Left as they are: a node shape that another shape refers
-    to (``sh:node``, ``sh:or``, …), which must keep its properties there, or that is
-    deactivated; and a property shape that is not a blank node of that one shape's.
-    *shapes* itself is not changed.
+    to (``sh:node``, ``sh:or``, …), which must keep its properties there, one that is
+    closed (``sh:closed`` allows the paths of its property shapes) or deactivated; and a
+    property shape that is not a blank node of that one shape's. *shapes* itself is
+    not changed.
     """
     copy = Graph()
     for prefix, namespace in shapes.namespaces():
@@ -163,9 +164,9 @@ def batched(shapes: Graph) -> Graph:
         if (node, RDF.type, RDFS.Class) in copy or (node, RDF.type, OWL.Class) in copy:
             targets.append((SH.targetClass, node))  # an implicit class target
         referred = next(copy.subjects(None, node), None) is not None
-        deactivated = (node, SH.deactivated, Literal(True)) in copy
+        kept = (node, SH.deactivated, Literal(True)) in copy or (node, SH.closed, Literal(True)) in copy
         own = isinstance(prop, BNode) and sum(1 for _ in copy.subjects(None, prop)) == 1
-        if not targets or referred or deactivated or not own:
+        if not targets or referred or kept or not own:
             continue
         copy.remove((node, SH.property, prop))
         for predicate, target in targets:
