@@ -222,6 +222,16 @@ def test_a_closed_shape_still_allows_the_properties_its_property_shapes_name():
     )
     made_top_level = batched(shapes)
     assert len(set(made_top_level.subject_objects(SH.property))) == 1  # only the open shape's went top-level
+    disjoint = Graph().parse(
+        format="turtle",
+        data="""@prefix sh: <http://www.w3.org/ns/shacl#> . @prefix ex: <http://example.org/> .
+            ex:Hand a sh:NodeShape ; sh:targetClass ex:Hand ;
+                sh:property [ sh:path ex:digit ; sh:qualifiedValueShape [ sh:class ex:Thumb ] ;
+                              sh:qualifiedValueShapesDisjoint true ; sh:qualifiedMinCount 1 ] ,
+                            [ sh:path ex:digit ; sh:qualifiedValueShape [ sh:class ex:Finger ] ;
+                              sh:qualifiedValueShapesDisjoint true ; sh:qualifiedMinCount 4 ] .""",
+    )
+    assert len(set(batched(disjoint).subject_objects(SH.property))) == 2  # siblings compared: kept together
     name = lambda term: "" if term is None else str(term).rsplit("/", 1)[-1]  # noqa: E731
     found = sorted((name(v.focus), name(v.path), name(v.value)) for v in check_graph(data, shapes))
     assert found == [
