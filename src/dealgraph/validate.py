@@ -110,9 +110,14 @@ def check_graph(
     costs as much as the validation), so it must be a graph of the caller's own. Blank
     nodes skolemized in *union* (:func:`skolem`) are named unskolemized in the violations.
     """
+    return _violations_of(union, _for_pyshacl(shapes), graphs_of)
+
+
+def _violations_of(union: Graph, shapes: Graph, graphs_of: Callable[[Node], tuple[str, ...]]) -> list[Violation]:
+    """:func:`check_graph` with *shapes* ready for pySHACL (:func:`batched`)."""
     conforms, report, _ = shacl_validate(
         union,
-        shacl_graph=_for_pyshacl(shapes),
+        shacl_graph=shapes,
         inference="none",
         advanced=True,
         allow_warnings=True,
@@ -207,7 +212,7 @@ def check_nodes(
     read = _for_pyshacl(shapes)
     pointing = None if (None, SH.inversePath, None) in read else set(read.objects(None, SH.targetObjectsOf))
     graph = neighbourhood(store, focus, skip_graphs, pointing)
-    return [v for v in check_graph(graph, shapes, store.graphs_stating) if v.focus in focus]
+    return [v for v in _violations_of(graph, read, store.graphs_stating) if v.focus in focus]
 
 
 def neighbourhood(
