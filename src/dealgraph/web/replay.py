@@ -3,7 +3,7 @@
 With the answer cache (:mod:`.workers`), a repeated query costs no worker and no
 evaluation; what is left is Flask's own work per request, which on small graphs is
 most of it. Measured on the seed, 8 connections (wrk), 2 cores: about 1,700 requests
-a second answered from the answer cache through Flask; 10,872 from this cache; 9,265
+a second answered from the answer cache through Flask; 12,808 from this cache; 10,304
 from Oxigraph server (``bench/RESULTS.md``). So once the app has answered a request
 from the answer cache, this WSGI middleware keeps the response (status, headers, body)
 and gives it again to the same request while the dataset's version is unchanged.

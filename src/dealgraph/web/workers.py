@@ -41,7 +41,7 @@ and evaluates no query itself:
   same job (query, dataset, format) until the data changes (replica ``cache``),
   up to ``Settings.answer_cache_bytes`` in all, the least recently used given up
   first. A repeated query then costs neither a worker nor an evaluation: on the seed,
-  8 connections, about 1,700 requests a second against 894 when a worker answers.
+  8 connections, about 1,700 requests a second against 1,090 when a worker answers.
   What depends on more than the data is never kept: a query calling ``SERVICE`` (a
   remote endpoint's answer), ``NOW()``, ``RAND()``, ``UUID()`` or ``STRUUID()``; nor
   is anything over a remote store, which other clients write.
